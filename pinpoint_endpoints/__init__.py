@@ -1,0 +1,65 @@
+"""A typed client for the Amazon Pinpoint Endpoint resource, and a local emulator.
+
+Example:
+    >>> import pinpoint_endpoints as pe
+    >>> with pe.Client("us-east-1") as client:  # doctest: +SKIP
+    ...     client.update_endpoint("my-app", "device-1", pe.EndpointRequest(
+    ...         channel_type=pe.ChannelType.EMAIL, address="ann@example.com"))
+    ...     print(client.get_endpoint("my-app", "device-1").endpoint_status)
+    ACTIVE
+"""
+
+from pinpoint_endpoints._client import Client
+from pinpoint_endpoints._errors import (
+    BadRequestException,
+    CredentialsError,
+    ForbiddenException,
+    InternalServerErrorException,
+    MethodNotAllowedException,
+    NotFoundException,
+    PayloadTooLargeException,
+    PinpointError,
+    ResponseParseError,
+    ServiceError,
+    TooManyRequestsException,
+    TransportError,
+    ValidationError,
+)
+from pinpoint_endpoints._models import (
+    ChannelType,
+    EndpointDemographic,
+    EndpointLocation,
+    EndpointRequest,
+    EndpointResponse,
+    EndpointUser,
+    MessageBody,
+)
+from pinpoint_endpoints._retry import RetryEvent, RetryPolicy
+from pinpoint_endpoints._version import __version__
+
+__all__ = [
+    "BadRequestException",
+    "ChannelType",
+    "Client",
+    "CredentialsError",
+    "EndpointDemographic",
+    "EndpointLocation",
+    "EndpointRequest",
+    "EndpointResponse",
+    "EndpointUser",
+    "ForbiddenException",
+    "InternalServerErrorException",
+    "MessageBody",
+    "MethodNotAllowedException",
+    "NotFoundException",
+    "PayloadTooLargeException",
+    "PinpointError",
+    "ResponseParseError",
+    "RetryEvent",
+    "RetryPolicy",
+    "ServiceError",
+    "TooManyRequestsException",
+    "TransportError",
+    "ValidationError",
+    "__version__",
+]

@@ -1,0 +1,187 @@
+"""The Endpoint resource's schemas as attrs classes.
+
+Fields are snake_case and all optional; on the wire they are the service's PascalCase JSON
+(see `_convert`). A field's wire name is its PascalCase spelling unless its metadata says
+otherwise (`MessageBody.request_id` is ``RequestID``).
+
+Example:
+    >>> req = EndpointRequest(channel_type=ChannelType.EMAIL, address="ann@example.com",
+    ...                       attributes={"Interests": ["music"]})
+    >>> req.to_dict()
+    {'ChannelType': 'EMAIL', 'Address': 'ann@example.com', 'Attributes': {'Interests': ['music']}}
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from pinpoint_endpoints._redact import redact_address
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = [
+    "ChannelType",
+    "EndpointDemographic",
+    "EndpointLocation",
+    "EndpointRequest",
+    "EndpointResponse",
+    "EndpointUser",
+    "MessageBody",
+]
+
+_M = TypeVar("_M", bound="_Model")
+
+
+class ChannelType(str, enum.Enum):
+    """The channel of an endpoint. A member equals its wire string: ``ChannelType.SMS == "SMS"``.
+
+    A value the service adds later is not an error: it arrives as a plain ``str``.
+    """
+
+    PUSH = "PUSH"
+    GCM = "GCM"
+    APNS = "APNS"
+    APNS_SANDBOX = "APNS_SANDBOX"
+    APNS_VOIP = "APNS_VOIP"
+    APNS_VOIP_SANDBOX = "APNS_VOIP_SANDBOX"
+    ADM = "ADM"
+    SMS = "SMS"
+    VOICE = "VOICE"
+    EMAIL = "EMAIL"
+    BAIDU = "BAIDU"
+    CUSTOM = "CUSTOM"
+    IN_APP = "IN_APP"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _wire(name: str) -> dict[str, str]:
+    return {"wire": name}
+
+
+class _Model:
+    """Shared conversion methods; the converter lives in `_convert`."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Build from the service's JSON (a dict with PascalCase keys).
+
+        Unknown keys are ignored. Raises `ValidationError` naming the field path when a value
+        has the wrong type.
+
+        Example:
+            >>> EndpointLocation.from_dict({"Latitude": 47, "City": "Seattle"}).latitude
+            47.0
+        """
+        from pinpoint_endpoints import _convert
+
+        return _convert.from_wire(data, cls)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The service's JSON for this model: PascalCase keys, ``None`` fields left out.
+
+        Example:
+            >>> EndpointUser(user_id="u1").to_dict()
+            {'UserId': 'u1'}
+        """
+        from pinpoint_endpoints import _convert
+
+        return _convert.to_wire(self)
+
+
+@attrs.frozen(kw_only=True)
+class EndpointLocation(_Model):
+    """Geographic information about an endpoint."""
+
+    latitude: float | None = None
+    longitude: float | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class EndpointDemographic(_Model):
+    """Demographic information about an endpoint: device, platform, locale and time zone."""
+
+    make: str | None = None
+    model: str | None = None
+    model_version: str | None = None
+    timezone: str | None = None
+    locale: str | None = None
+    app_version: str | None = None
+    platform: str | None = None
+    platform_version: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class EndpointUser(_Model):
+    """The user an endpoint belongs to, and that user's custom attributes."""
+
+    user_id: str | None = None
+    user_attributes: dict[str, list[str]] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _EndpointFields(_Model):
+    channel_type: ChannelType | str | None = None
+    address: str | None = attrs.field(default=None, repr=redact_address)
+    endpoint_status: str | None = None
+    opt_out: str | None = None
+    request_id: str | None = None
+    location: EndpointLocation | None = None
+    demographic: EndpointDemographic | None = None
+    effective_date: str | None = None
+    attributes: dict[str, list[str]] | None = None
+    metrics: dict[str, float] | None = None
+    user: EndpointUser | None = None
+
+
+@attrs.frozen(kw_only=True)
+class EndpointRequest(_EndpointFields):
+    """The body of UpdateEndpoint: the settings to create or change.
+
+    Fields left ``None`` are not sent, so the service keeps their current values.
+
+    Example:
+        >>> EndpointRequest(attributes={"Plan": ["gold"]}).to_dict()
+        {'Attributes': {'Plan': ['gold']}}
+    """
+
+
+@attrs.frozen(kw_only=True)
+class EndpointResponse(_EndpointFields):
+    """An endpoint as GetEndpoint and DeleteEndpoint return it."""
+
+    application_id: str | None = None
+    id: str | None = None
+    cohort_id: str | None = None
+    creation_date: str | None = None
+
+    def to_request(self) -> EndpointRequest:
+        """The `EndpointRequest` that would write this endpoint's settings back.
+
+        Example:
+            >>> ep = EndpointResponse(id="e1", address="+12065550100", cohort_id="7")
+            >>> ep.to_request() == EndpointRequest(address="+12065550100")
+            True
+        """
+        names = attrs.fields_dict(EndpointRequest)
+        return EndpointRequest(**{k: v for k, v in attrs.asdict(self, recurse=False).items()
+                                  if k in names})
+
+
+@attrs.frozen(kw_only=True)
+class MessageBody(_Model):
+    """The service's acknowledgement of a request, e.g. ``Message="Accepted"``."""
+
+    request_id: str | None = attrs.field(default=None, metadata=_wire("RequestID"))
+    message: str | None = None

@@ -1,0 +1,231 @@
+"""When to retry and how long to wait: the policy (pure delay math), the quota, the rate limiter.
+
+`RetryPolicy` is a small frozen object; its `random`, `sleep` and `clock` are injectable, so
+tests are deterministic. The delay before retry *n* (n = 1 after the first failure) is
+``random() * min(base * 2 ** (n - 1), max_backoff)`` (full jitter), with a larger base for
+throttling errors, as botocore's standard mode; a server-sent delay replaces it.
+
+Example:
+    >>> policy = RetryPolicy(max_attempts=5, random=lambda: 1.0)
+    >>> [policy.backoff(n, throttling=False) for n in (1, 2, 3)]
+    [0.05, 0.1, 0.2]
+"""
+
+from __future__ import annotations
+
+import random as _random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Final
+
+import attrs
+
+__all__ = ["AdaptiveRateLimiter", "RetryEvent", "RetryPolicy", "RetryQuota"]
+
+
+@attrs.frozen(kw_only=True)
+class RetryEvent:
+    """What `RetryPolicy.on_retry` receives before each retry's sleep."""
+
+    operation: str
+    attempt: int
+    """The attempt that failed (1 for the first)."""
+    delay: float
+    status_code: int | None
+    request_id: str | None
+    error: str
+
+
+def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How a call retries. ``max_attempts`` counts the first try; 1 turns retries off.
+
+    Args:
+        max_attempts: attempts in all, the first included.
+        base: backoff base for non-throttling errors (seconds).
+        throttle_base: backoff base for 429 and other throttling errors (seconds).
+        max_backoff: cap on any computed backoff (seconds).
+        max_retry_after: longest server-sent delay (``Retry-After``) we will wait; a longer
+            one raises at once instead of sleeping.
+        deadline: optional bound on a call's total time, sleeps included (seconds); a retry
+            whose delay would end past it is not made.
+        retry_quota: tokens in the client's retry quota (botocore's 500); a retry costs
+            ``retry_cost`` (``throttle_retry_cost`` after a throttle), a success refunds.
+            0 disables the quota.
+        adaptive: slow the client's send rate after throttling, recovering on success.
+        on_retry: called with a `RetryEvent` before each retry's sleep.
+        random, sleep, clock: injectable randomness (0..1), sleep and monotonic clock.
+
+    Example:
+        >>> policy = RetryPolicy(max_attempts=5, deadline=30.0)
+        >>> policy.max_attempts
+        5
+    """
+
+    max_attempts: int = attrs.field(default=3)
+    base: float = attrs.field(default=0.05, validator=_positive)
+    throttle_base: float = attrs.field(default=1.0, validator=_positive)
+    max_backoff: float = attrs.field(default=20.0, validator=_positive)
+    max_retry_after: float = attrs.field(default=20.0, validator=_positive)
+    deadline: float | None = None
+    retry_quota: int = 500
+    retry_cost: int = 14
+    throttle_retry_cost: int = 5
+    adaptive: bool = False
+    on_retry: Callable[[RetryEvent], None] | None = attrs.field(default=None, eq=False)
+    random: Callable[[], float] = attrs.field(default=_random.random, eq=False, repr=False)
+    sleep: Callable[[float], None] = attrs.field(default=time.sleep, eq=False, repr=False)
+    clock: Callable[[], float] = attrs.field(default=time.monotonic, eq=False, repr=False)
+
+    @max_attempts.validator
+    def _check_attempts(self, _: attrs.Attribute[int], value: int) -> None:
+        if value < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {value!r}")
+
+    def backoff(self, retry: int, *, throttling: bool) -> float:
+        """The jittered delay before retry number ``retry`` (1 for the first retry)."""
+        base = self.throttle_base if throttling else self.base
+        return self.random() * min(base * 2.0 ** (retry - 1), self.max_backoff)
+
+    def delay(self, retry: int, *, throttling: bool, retry_after: float | None) -> float | None:
+        """The delay before retry ``retry``, or ``None`` when the server asks for longer than
+        ``max_retry_after`` (then the caller raises instead of sleeping)."""
+        if retry_after is not None:
+            return retry_after if retry_after <= self.max_retry_after else None
+        return self.backoff(retry, throttling=throttling)
+
+
+class RetryQuota:
+    """A token bucket shared by one client: retries spend tokens, successes refund them.
+
+    When the service is down every call fails; without a quota each would retry and triple the
+    load. With it, retries stop once the bucket is empty, until successes fill it again.
+    """
+
+    def __init__(self, capacity: int, *, cost: int = 14, throttle_cost: int = 5) -> None:
+        self.capacity = capacity
+        self._cost = cost
+        self._throttle_cost = throttle_cost
+        self._tokens = capacity
+        self._lock = threading.Lock()
+
+    @property
+    def tokens(self) -> int:
+        return self._tokens
+
+    def acquire(self, *, throttling: bool) -> int | None:
+        """Take the cost of one retry; ``None`` when the quota is spent (do not retry)."""
+        if self.capacity <= 0:
+            return 0
+        cost = self._throttle_cost if throttling else self._cost
+        with self._lock:
+            if self._tokens < cost:
+                return None
+            self._tokens -= cost
+            return cost
+
+    def release(self, spent: int) -> None:
+        """Refund after a success: what the call spent on retries, or 1 if it spent nothing."""
+        if self.capacity <= 0:
+            return
+        with self._lock:
+            self._tokens = min(self.capacity, self._tokens + (spent or 1))
+
+
+class AdaptiveRateLimiter:
+    """A client-side send rate that settles near the service's quota.
+
+    Idle until the first throttle. Then it watches the share of throttled replies over a
+    sliding window rather than reacting to each one, so sporadic 429s (noise) do not collapse
+    the rate: when the share passes ``threshold`` it cuts the rate to ``beta`` times what was
+    actually getting through; otherwise it grows the rate, doubling per window while below the
+    last cut (slow start) and by ``step`` of it afterwards. When the limiter is no longer what
+    holds the sender back it switches itself off.
+    """
+
+    def __init__(
+        self,
+        *,
+        window: float = 1.0,
+        threshold: float = 0.05,
+        beta: float = 0.7,
+        step: float = 0.1,
+        min_rate: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._window = window
+        self._threshold = threshold
+        self._beta = beta
+        self._step = step
+        self._min_rate = min_rate
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._outcomes: deque[tuple[float, bool]] = deque()
+        self._rate: float | None = None
+        self._ssthresh = 0.0
+        self._next_send = 0.0
+        self._last_adjust = 0.0
+
+    @property
+    def rate(self) -> float | None:
+        """The current send rate (requests a second), ``None`` while not engaged."""
+        return self._rate
+
+    def acquire(self) -> None:
+        """Wait for this request's turn under the current rate (at once when not engaged)."""
+        with self._lock:
+            if self._rate is None:
+                return
+            now = self._clock()
+            start = max(now, self._next_send)
+            self._next_send = start + 1.0 / self._rate
+            wait = start - now
+        if wait > 0:
+            self._sleep(wait)
+
+    def record(self, *, throttled: bool) -> None:
+        """Feed one reply's outcome; adjusts the rate at most once a window."""
+        with self._lock:
+            now = self._clock()
+            self._outcomes.append((now, throttled))
+            while self._outcomes and self._outcomes[0][0] < now - self._window:
+                self._outcomes.popleft()
+            sent = len(self._outcomes)
+            throttles = sum(1 for _, t in self._outcomes if t)
+            measured = sent / self._window
+            if self._rate is None:
+                if throttled:
+                    self._engage(now, measured, throttles)
+                return
+            if now - self._last_adjust < self._window:
+                return
+            self._last_adjust = now
+            if throttles / sent > self._threshold:
+                self._ssthresh = max(self._min_rate, (sent - throttles) / self._window)
+                self._rate = max(self._min_rate, self._ssthresh * self._beta)
+            elif self._rate < self._ssthresh:
+                self._rate = min(self._ssthresh, self._rate * 2)
+            else:
+                self._rate += max(self._step * self._ssthresh, self._min_rate)
+                if self._rate > 4 * max(measured, self._min_rate):
+                    self._rate = None  # we are no longer the bottleneck
+                    self._outcomes.clear()
+
+    def _engage(self, now: float, measured: float, throttles: int) -> None:
+        good = max(self._min_rate, measured - throttles / self._window)
+        self._ssthresh = good
+        self._rate = max(self._min_rate, good * self._beta)
+        self._last_adjust = now
+        self._next_send = now
+
+
+DEFAULT_POLICY: Final = RetryPolicy()
