@@ -12,7 +12,7 @@ import threading
 import uuid
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import attrs
 
@@ -93,6 +93,7 @@ class _Shared:
         config, session = resolve_config(region, profile, endpoint_url)
         self.config = config
         self.base_url = config.endpoint_url + "/v1/apps/"
+        self.host = _host_header(config.endpoint_url)
         self.credentials = CredentialSource(credentials, session)
         self.signer = Signer(config.region)
         self.transport = Transport(
@@ -260,7 +261,11 @@ class Client:
         _check_id("application_id", app_id, endpoint=False)
         _check_id("endpoint_id", endpoint_id, endpoint=True)
         url = f"{shared.base_url}{encode_segment(app_id)}/endpoints/{encode_segment(endpoint_id)}"
-        headers = {"User-Agent": _USER_AGENT, "amz-sdk-invocation-id": str(uuid.uuid4())}
+        headers = {
+            "Host": shared.host,
+            "User-Agent": _USER_AGENT,
+            "amz-sdk-invocation-id": str(uuid.uuid4()),
+        }
         body = b""
         if request is not None:
             try:
@@ -354,6 +359,15 @@ class Client:
         if policy.deadline is not None and policy.clock() - started + delay > policy.deadline:
             return None
         return delay
+
+
+def _host_header(url: str) -> str:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
 
 def _check_timeout(timeout: Timeout) -> Timeout:

@@ -1,0 +1,1 @@
+"""Test helpers: a local Pinpoint emulator and an independent SigV4 verifier."""
