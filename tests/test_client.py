@@ -187,3 +187,16 @@ def test_each_operation_has_a_docstring_with_an_example() -> None:
         assert doc and doc.strip()
     for name in ("get_endpoint", "update_endpoint", "delete_endpoint", "with_options"):
         assert ">>>" in getattr(pe.Client, name).__doc__
+
+
+def test_plain_http_to_a_remote_host_warns_once(creds: Credentials) -> None:
+    with pytest.warns(pe.CleartextWarning, match="unencrypted"):
+        pe.Client(endpoint_url="http://pinpoint.example.test:8080", credentials=creds)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pe.Client(endpoint_url="http://pinpoint.example.test:8080", credentials=creds)
+        for url in ("http://127.0.0.1:1", "http://localhost:2", "http://[::1]:3",
+                    "http://127.8.9.10:4", "https://pinpoint.example.test"):
+            pe.Client(endpoint_url=url, credentials=creds)
