@@ -10,6 +10,7 @@ Errors carry field paths in wire spelling, e.g. ``$.Location.Latitude``.
 from __future__ import annotations
 
 import re
+import typing
 from typing import Any, Final, TypeVar, cast
 
 import attrs
@@ -106,7 +107,7 @@ def _expect_object(cls: type[Any], inner: Any) -> Any:
     return structure
 
 
-def _build() -> tuple[cattrs.Converter, dict[str, str]]:
+def _build() -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=True)
     conv.register_structure_hook(str, _expect_str)
     conv.register_structure_hook(float, _expect_float)
@@ -121,24 +122,25 @@ def _build() -> tuple[cattrs.Converter, dict[str, str]]:
             lambda t, m=map_type: t == m,  # type: ignore[misc]
             _expect_object(map_type, mapping_structure_factory(map_type, conv)),
         )
-    renames: dict[str, str] = {}
     for cls in _MODELS:
         attrs.resolve_types(cls)
         overrides = {}
         for field in attrs.fields(cls):
-            wire = wire_name(field)
-            renames[field.name] = wire
-            overrides[field.name] = override(rename=wire, omit_if_default=True)
+            overrides[field.name] = override(rename=wire_name(field), omit_if_default=True)
         structure = make_dict_structure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
         conv.register_structure_hook(cls, _expect_object(cls, structure))
         conv.register_unstructure_hook(
             cls, make_dict_unstructure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
         )
-    return conv, renames
+    return conv
 
 
-_CONVERTER, _RENAMES = _build()
-_SEGMENT: Final = re.compile(r"\.([a-z_]+)")
+_CONVERTER = _build()
+# One step of a cattrs path: ``.field``, or a map key / list index in brackets (a key is its
+# repr, so it may hold dots, quotes and brackets of its own).
+_STEP: Final = re.compile(
+    r"""\.(\w+)|\[(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\]]*)\]"""
+)
 
 
 def _describe(exc: BaseException, type_: Any) -> str:
@@ -149,8 +151,42 @@ def _describe(exc: BaseException, type_: Any) -> str:
     return f"invalid value ({type(exc).__name__})"
 
 
-def _wire_path(message: str) -> str:
-    return _SEGMENT.sub(lambda m: "." + _RENAMES.get(m.group(1), m.group(1)), message)
+def _model_in(type_: Any) -> type[Any] | None:
+    """The attrs model a field holds (``EndpointLocation | None`` -> EndpointLocation)."""
+    for candidate in (type_, *typing.get_args(type_)):
+        if isinstance(candidate, type) and attrs.has(candidate):
+            return candidate
+    return None
+
+
+def _wire_path(message: str, cls: type[Any]) -> str:
+    """Rewrite the path of a cattrs message in wire spelling, walking the models from ``cls``.
+
+    Field names are renamed by the model they belong to (``request_id`` is ``RequestId`` in an
+    endpoint but ``RequestID`` in a `MessageBody`); map keys and list indices stay verbatim.
+    """
+    text, sep, path = message.rpartition(" @ ")
+    if not sep or not path.startswith("$"):
+        return message
+    out = ["$"]
+    current: type[Any] | None = cls
+    pos = 1
+    while pos < len(path):
+        step = _STEP.match(path, pos)
+        if step is None:
+            out.append(path[pos:])
+            break
+        field = None
+        if step.group(1) is not None and current is not None:
+            field = attrs.fields_dict(current).get(step.group(1))
+        if field is not None:
+            out.append("." + wire_name(field))
+            current = _model_in(field.type)
+        else:
+            out.append(step.group(0))
+            current = None  # inside a map or list: no model fields below
+        pos = step.end()
+    return f"{text}{sep}{''.join(out)}"
 
 
 def from_wire(data: Any, cls: type[T]) -> T:
@@ -159,7 +195,7 @@ def from_wire(data: Any, cls: type[T]) -> T:
         return _CONVERTER.structure(data, cls)
     except Exception as exc:  # cattrs wraps every failure; report them with paths
         found = cattrs.transform_error(exc, path="$", format_exception=_describe)
-        messages = [_wire_path(m) for m in found]
+        messages = [_wire_path(m, cls) for m in found]
         raise ConversionError(messages) from None
 
 
