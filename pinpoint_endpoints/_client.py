@@ -76,6 +76,13 @@ def _check_id(name: str, value: object, *, endpoint: bool) -> str:
         raise ValidationError(f"{name} must not be {value!r}: it would address another resource")
     if endpoint and not _BAD_ENDPOINT_CHARS.isdisjoint(value):
         raise ValidationError(f"{name} {value!r} must not contain '$', '{{' or '}}'")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            f"{name} {value!r} holds a lone surrogate: it is not text that UTF-8 (and so a URL) "
+            "can carry"
+        ) from None
     return value
 
 
