@@ -106,7 +106,7 @@ def make_client(creds: Credentials, sleeps: Sleeps) -> pe.Client:
     return pe.Client("us-east-1", credentials=creds, retry=policy)
 
 
-def expected_sleeps(status: int, retries: int) -> list[float]:
+def expected_sleeps(status: int, retries: int) -> list[Any]:
     base = 1.0 if status == 429 else 0.05
     return [pytest.approx(JITTER * base * 2**n) for n in range(retries)]
 
