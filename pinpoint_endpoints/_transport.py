@@ -14,6 +14,7 @@ import requests
 import requests.adapters
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import ReadTimeoutError
 
 from pinpoint_endpoints._errors import TransportError
 
@@ -69,7 +70,10 @@ class Transport:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, requests.ConnectTimeout):
         return "timed out connecting"
-    if isinstance(exc, requests.ReadTimeout):
+    if isinstance(exc, (requests.ReadTimeout, ReadTimeoutError)) or (
+        # a read that times out mid-body surfaces as ConnectionError(ReadTimeoutError(...))
+        exc.args and isinstance(exc.args[0], ReadTimeoutError)
+    ):
         return "timed out waiting for the reply"
     if isinstance(exc, requests.exceptions.SSLError):
         return "TLS handshake or certificate verification failed"
