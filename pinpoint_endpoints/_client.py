@@ -295,17 +295,25 @@ class Client:
         spent = 0
         skew_retried = False
         attempt = 0
+        error: PinpointError | None = None
         while True:
             attempt += 1
             headers["amz-sdk-request"] = f"attempt={attempt}; max={policy.max_attempts}"
             if policy.adaptive:
                 shared.limiter.acquire()
-            error: PinpointError
+            timeout = self._timeout
+            if policy.deadline is not None:
+                # an attempt may only wait for what is left of the deadline, so a hanging
+                # server cannot stretch the call past it by a whole read timeout
+                remaining = policy.deadline - (policy.clock() - started)
+                if remaining <= 0 and error is not None:
+                    raise error
+                timeout = _capped(timeout, max(remaining, 0.001))
             try:
                 signed = shared.signer.sign(
                     op.method, url, headers, body, shared.credentials.current()
                 )
-                reply = shared.transport.send(op.method, url, signed, body, self._timeout)
+                reply = shared.transport.send(op.method, url, signed, body, timeout)
             except TransportError as exc:
                 exc.operation, exc.attempts = op.name, attempt
                 error, status, throttled = exc, None, False
@@ -408,6 +416,12 @@ def _host_header(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return host if parts.port in (None, default) else f"{host}:{parts.port}"
+
+
+def _capped(timeout: Timeout, limit: float) -> Timeout:
+    if isinstance(timeout, tuple):
+        return (min(timeout[0], limit), min(timeout[1], limit))
+    return min(timeout, limit)
 
 
 def _check_timeout(timeout: Timeout) -> Timeout:

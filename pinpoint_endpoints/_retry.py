@@ -55,7 +55,8 @@ class RetryPolicy:
         max_retry_after: longest server-sent delay (``Retry-After``) we will wait; a longer
             one raises at once instead of sleeping.
         deadline: optional bound on a call's total time, sleeps included (seconds); a retry
-            whose delay would end past it is not made.
+            whose delay would end past it is not made, and each attempt's timeout is cut to
+            what is left of it.
         retry_quota: tokens in the client's retry quota (botocore's 500); a retry costs
             ``retry_cost`` (``throttle_retry_cost`` after a throttle), a success refunds.
             0 disables the quota.
@@ -74,7 +75,7 @@ class RetryPolicy:
     throttle_base: float = attrs.field(default=1.0, validator=_positive)
     max_backoff: float = attrs.field(default=20.0, validator=_positive)
     max_retry_after: float = attrs.field(default=20.0, validator=_positive)
-    deadline: float | None = None
+    deadline: float | None = attrs.field(default=None)
     retry_quota: int = 500
     retry_cost: int = 14
     throttle_retry_cost: int = 5
@@ -88,6 +89,11 @@ class RetryPolicy:
     def _check_attempts(self, _: attrs.Attribute[int], value: int) -> None:
         if value < 1:
             raise ValueError(f"max_attempts must be >= 1, got {value!r}")
+
+    @deadline.validator
+    def _check_deadline(self, _: attrs.Attribute[float | None], value: float | None) -> None:
+        if value is not None and not value > 0:
+            raise ValueError(f"deadline must be > 0 seconds (or None), got {value!r}")
 
     def backoff(self, retry: int, *, throttling: bool) -> float:
         """The jittered delay before retry number ``retry`` (1 for the first retry)."""
