@@ -226,3 +226,27 @@ def test_each_instance_starts_empty_and_stops_cleanly() -> None:
         assert second.endpoints("app") == {}
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+def _exchange(emu: Emulator, head: bytes, body: bytes = b"") -> bytes:
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=5) as sock:
+        sock.sendall(head)
+        first = sock.recv(65536)
+        if body and first.startswith(b"HTTP/1.1 100"):
+            sock.sendall(body)
+            while not first.rstrip().endswith(b"}"):
+                first += sock.recv(65536)
+        return first
+
+
+def test_expect_100_continue(emu: Emulator) -> None:
+    body = b'{"Address":"x"}'
+    headers = {**sign(emu, "PUT", PATH, body), "Expect": "100-continue",
+               "Content-Length": str(len(body))}
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    reply = _exchange(emu, f"PUT {PATH} HTTP/1.1\r\n{head}\r\n".encode(), body)
+    assert reply.startswith(b"HTTP/1.1 100 Continue") and b"HTTP/1.1 202 Accepted" in reply
+    big = (f"PUT {PATH} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+           "Content-Length: 8000000\r\n\r\n")
+    refused = _exchange(emu, big.encode())
+    assert refused.startswith(b"HTTP/1.1 413 ") and b"PayloadTooLargeException" in refused
