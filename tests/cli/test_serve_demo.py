@@ -49,7 +49,7 @@ def test_serve_prints_url_and_keys_and_stops_on_sigint(tmp_path: Path) -> None:
                 client.get_endpoint("app", "ep")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
-        assert proc.returncode == 0, err
+        assert proc.returncode == 130, err
         assert "stopped" in out
     finally:
         if proc.poll() is None:
