@@ -29,6 +29,7 @@ from pinpoint_endpoints._errors import (
     error_from_reply,
 )
 from pinpoint_endpoints._models import EndpointRequest, EndpointResponse, MessageBody
+from pinpoint_endpoints._redact import redact_text
 from pinpoint_endpoints._retry import AdaptiveRateLimiter, RetryEvent, RetryPolicy, RetryQuota
 from pinpoint_endpoints._signing import Signer
 from pinpoint_endpoints._transport import Reply, Timeout, Transport
@@ -74,13 +75,14 @@ def _check_id(name: str, value: object, *, endpoint: bool) -> str:
         raise ValidationError(f"{name} must not be empty")
     if value in (".", ".."):
         raise ValidationError(f"{name} must not be {value!r}: it would address another resource")
+    shown = redact_text(value)  # an id may be a phone number or an email
     if endpoint and not _BAD_ENDPOINT_CHARS.isdisjoint(value):
-        raise ValidationError(f"{name} {value!r} must not contain '$', '{{' or '}}'")
+        raise ValidationError(f"{name} {shown} must not contain '$', '{{' or '}}'")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValidationError(
-            f"{name} {value!r} holds a lone surrogate: it is not text that UTF-8 (and so a URL) "
+            f"{name} {shown} holds a lone surrogate: it is not text that UTF-8 (and so a URL) "
             "can carry"
         ) from None
     return value

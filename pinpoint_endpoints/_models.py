@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from pinpoint_endpoints._redact import redact_address
+from pinpoint_endpoints._redact import redact_address, redact_text
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -126,7 +126,7 @@ class EndpointDemographic(_Model):
 class EndpointUser(_Model):
     """The user an endpoint belongs to, and that user's custom attributes."""
 
-    user_id: str | None = None
+    user_id: str | None = attrs.field(default=None, repr=redact_text)
     user_attributes: dict[str, list[str]] | None = None
 
 
@@ -162,7 +162,7 @@ class EndpointResponse(_EndpointFields):
     """An endpoint as GetEndpoint and DeleteEndpoint return it."""
 
     application_id: str | None = None
-    id: str | None = None
+    id: str | None = attrs.field(default=None, repr=redact_text)
     cohort_id: str | None = None
     creation_date: str | None = None
 

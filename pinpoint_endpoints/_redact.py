@@ -13,9 +13,13 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Final
+from urllib.parse import unquote
 
 SECRET_HEADERS: Final = frozenset(
     {"authorization", "x-amz-security-token", "x-amz-content-sha256", "cookie", "set-cookie"}
@@ -24,6 +28,7 @@ SECRET_HEADERS: Final = frozenset(
 _EMAIL: Final = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
 _PHONE: Final = re.compile(r"\+\d[\d\- ().]{6,}\d")
 _SIGNATURE: Final = re.compile(r"(Signature=|Credential=)[^,\s\"']+")
+_ENCODED: Final = re.compile(r"[^/\s\"'?#&=]*%[0-9A-Fa-f]{2}[^/\s\"'?#&=]*")
 
 
 def mask(address: str) -> str:
@@ -48,6 +53,71 @@ def scrub(text: str) -> str:
     text = _SIGNATURE.sub(lambda m: m.group(1) + "***", text)
     text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
     return _PHONE.sub(lambda m: mask(m.group(0)), text)
+
+
+def redact_text(value: object) -> str:
+    """The repr of an id or user id: emails and phone numbers masked, anything else as is
+    (an endpoint id may be a phone number; ``device-1`` stays readable)."""
+    if isinstance(value, str):
+        return repr(scrub(value))
+    return repr(value)
+
+
+def scrub_url_text(text: str) -> str:
+    """`scrub` for text holding URLs or paths: percent-encoded ids are decoded before they are
+    checked (``%2B12065550100`` is a phone number), and shown decoded when masked."""
+
+    def one(found: re.Match[str]) -> str:
+        raw = found.group(0)
+        plain = unquote(raw)
+        masked = scrub(plain)
+        return raw if masked == plain else masked
+
+    return _ENCODED.sub(one, scrub(text))
+
+
+# -- third-party loggers ------------------------------------------------------------------------
+# urllib3 logs every request line at DEBUG, and our paths hold endpoint ids, which may be phone
+# numbers or emails. While one of our requests is on the wire (a thread-local flag), records of
+# these loggers are scrubbed; other users of urllib3 in the process are left untouched.
+
+THIRD_PARTY_LOGGERS: Final = (
+    "urllib3.connectionpool", "urllib3.connection", "urllib3.response", "urllib3.util.retry",
+)
+_sending = threading.local()
+_install_lock = threading.Lock()
+
+
+class _ScrubOurRequests(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(_sending, "depth", 0):
+            message = record.getMessage()
+            clean = scrub_url_text(message)
+            if clean != message:
+                record.msg, record.args = clean, ()
+        return True
+
+
+_FILTER: Final = _ScrubOurRequests()
+
+
+def install_log_filters() -> None:
+    """Attach the scrubbing filter to urllib3's loggers (once; safe to call again)."""
+    with _install_lock:
+        for name in THIRD_PARTY_LOGGERS:
+            logger = logging.getLogger(name)
+            if _FILTER not in logger.filters:
+                logger.addFilter(_FILTER)
+
+
+@contextmanager
+def scrubbing_third_party_logs() -> Iterator[None]:
+    """Mark this thread as sending one of our requests, so urllib3's records are scrubbed."""
+    _sending.depth = getattr(_sending, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _sending.depth -= 1
 
 
 def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:

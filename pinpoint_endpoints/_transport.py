@@ -17,6 +17,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError
 
 from pinpoint_endpoints._errors import TransportError
+from pinpoint_endpoints._redact import install_log_filters, scrubbing_third_party_logs
 
 __all__ = ["Reply", "Transport"]
 
@@ -43,6 +44,7 @@ class Transport:
         )
         self._verify = verify
         self._proxies = dict(proxies)
+        install_log_filters()
 
     def send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes, timeout: Timeout
@@ -55,10 +57,11 @@ class Transport:
         prepared.body = body or None
         prepared.hooks = {"response": []}
         try:
-            response = self._adapter.send(
-                prepared, timeout=timeout, verify=self._verify, proxies=self._proxies
-            )
-            content = response.content
+            with scrubbing_third_party_logs():
+                response = self._adapter.send(
+                    prepared, timeout=timeout, verify=self._verify, proxies=self._proxies
+                )
+                content = response.content
         except (requests.RequestException, Urllib3Error, OSError) as exc:
             raise TransportError(_describe(exc)) from exc
         return Reply(response.status_code, response.headers, content)

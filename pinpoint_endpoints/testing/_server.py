@@ -28,7 +28,7 @@ import attrs
 
 from pinpoint_endpoints import _convert
 from pinpoint_endpoints._models import EndpointRequest, MessageBody
-from pinpoint_endpoints._redact import safe_headers
+from pinpoint_endpoints._redact import safe_headers, scrub_url_text
 from pinpoint_endpoints.testing._faults import Fault, Faults, RateLimiter
 from pinpoint_endpoints.testing._sigv4 import SignatureError, verify
 from pinpoint_endpoints.testing._store import Store, StoreError
@@ -69,7 +69,8 @@ class RecordedRequest:
     (0 when the connection was reset without a reply)."""
 
     method: str
-    path: str
+    path: str = attrs.field(repr=lambda p: repr(scrub_url_text(p)))
+    """The raw request target; its repr masks ids that are emails or phone numbers."""
     headers: Mapping[str, str]
     body: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
     status: int
@@ -167,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
+        log.debug("%s %s", self.address_string(), scrub_url_text(format % args))
 
     def handle_expect_100(self) -> bool:
         length = self.headers.get("Content-Length", "")
@@ -193,7 +194,8 @@ class _Handler(BaseHTTPRequestHandler):
         except _Reset:
             self._record(body, 0)
         except Exception:
-            log.exception("emulator error on %s %s", self.command, self.path.split("?")[0])
+            log.exception("emulator error on %s %s", self.command,
+                          scrub_url_text(self.path.split("?")[0]))
             self._answer(_error(500, "Internal server error", close=True), request_id, body)
 
     def _read_body(self) -> bytes:
