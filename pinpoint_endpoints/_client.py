@@ -395,11 +395,8 @@ def _warn_if_cleartext(url: str) -> None:
     host = (parts.hostname or "").lower()
     if parts.scheme != "http" or host in _LOOPBACK_NAMES or host.endswith(".localhost"):
         return
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return
-    except ValueError:
-        pass
+    if _stays_on_this_machine(host):
+        return
     if host in _warned_cleartext:
         return
     _warned_cleartext.add(host)
@@ -409,6 +406,18 @@ def _warn_if_cleartext(url: str) -> None:
         CleartextWarning,
         stacklevel=4,
     )
+
+
+def _stays_on_this_machine(host: str) -> bool:
+    """Loopback, IPv4-mapped loopback, or the unspecified address (0.0.0.0 and :: reach this
+    machine; an emulator bound to every interface is addressed so)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
 
 
 def _host_header(url: str) -> str:
