@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context, event
 
 import pinpoint_endpoints as pe
+from pinpoint_endpoints.testing import Emulator
 
 HOST = "https://pinpoint.us-east-1.amazonaws.com"
 ANY_URL = HOST + "/v1/apps/"
@@ -304,3 +305,53 @@ def test_a_parse_error_names_the_key_exactly_as_sent(
     assert isinstance(err, pe.ResponseParseError)
     assert err.paths == (path,)
     assert str(err).endswith(f"@ {path} [request fuzz-rid]")
+
+
+# -- weird ids on a real socket: the emulator addresses the same endpoint, never another -----
+
+VALID_IDS = IDS.filter(lambda v: not refused(v, endpoint=True))
+WEIRD = ["..x", "x..", "...", "%2e%2e", "%2E%2E", "a/../b", "../b", "/", "//", "a b", " x ",
+         "?q=1", "#f", "%", "%25", "%2F", "+", "ü", "名前", "😀", "a\\b", ";", "@", "ep", "EP",
+         "Ep", "ep/", "/ep", "ep%2F"]
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        yield emu
+
+
+def put_then_get_each(emu: Emulator, app: str, ids: list[str]) -> None:
+    with emu.client(retry=pe.RetryPolicy(max_attempts=1)) as client:
+        for n, ep in enumerate(ids):
+            client.update_endpoint(app, ep, pe.EndpointRequest(attributes={"n": [str(n)]}))
+        # the last write to each (case-insensitive) id wins; the first spelling names it
+        last = {ep.lower(): str(n) for n, ep in enumerate(ids)}
+        first: dict[str, str] = {}
+        for ep in ids:
+            first.setdefault(ep.lower(), ep)
+        for ep in ids:
+            got = client.get_endpoint(app, ep)
+            assert got.id == first[ep.lower()] and got.attributes == {"n": [last[ep.lower()]]}
+    assert set(emu.endpoints(app)) == set(first.values())  # nothing else was created
+
+
+def test_weird_ids_round_trip_through_the_emulator(emulator: Emulator) -> None:
+    before = len(emulator.requests)
+    put_then_get_each(emulator, "weird-app", WEIRD)
+    for request in emulator.requests[before:]:
+        segments = request.path.split("/")
+        assert len(segments) == 6 and segments[:3] == ["", "v1", "apps"], request.path
+        assert segments[4] == "endpoints" and unquote(segments[5]) in WEIRD
+
+
+_apps = iter(range(10**9))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ids=st.lists(VALID_IDS, min_size=1, max_size=6))
+def test_any_valid_ids_address_their_own_endpoints_on_the_emulator(
+    emulator: Emulator, ids: list[str]
+) -> None:
+    put_then_get_each(emulator, f"fuzz-app-{next(_apps)}", ids)
