@@ -20,6 +20,10 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
+# The load tests marked `soak` (about a minute); `make test` leaves them out (see addopts).
+soak: $(STAMP)
+	$(BIN)/python -m pytest -q -m soak -rP
+
 demo: $(STAMP)
 	$(BIN)/pinpoint-endpoints demo
 
