@@ -19,6 +19,11 @@ test: $(STAMP)
 	$(BIN)/ruff check pinpoint_endpoints tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory docs
+
+# The site, with every warning an error (broken links, docstrings mkdocstrings cannot read).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 demo: $(STAMP)
 	$(BIN)/pinpoint-endpoints demo
