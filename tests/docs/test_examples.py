@@ -34,7 +34,8 @@ from pinpoint_endpoints.testing import Emulator
 from tests.docs._blocks import Block, parse
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["README.md", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md"))]
+DOCS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md"))
+PAGES = ["README.md", *DOCS]
 BLOCKS = {page: parse(ROOT / page, page) for page in PAGES}
 RUN_LANGS = frozenset({"python", "sh"})
 OTHER_LANGS = frozenset({"text", "toml", "json", "jsonl", "csv", "ini", "yaml"})
@@ -134,6 +135,7 @@ def test_example_runs(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", emu.credentials.secret_key)
     monkeypatch.setenv("AWS_DEFAULT_REGION", emu.region)
     monkeypatch.chdir(run.workdir)
+    saved_env = dict(os.environ)
     try:
         if block.lang == "python":
             out = _run_python(block, run.namespace)
@@ -144,6 +146,9 @@ def test_example_runs(
     except BaseException:
         run.failed = block.id
         raise
+    finally:  # an example may set variables as a user would export them: undo that
+        os.environ.clear()
+        os.environ.update(saved_env)
 
 
 def test_examples_are_found() -> None:
