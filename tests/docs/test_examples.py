@@ -11,7 +11,8 @@ so ``pe.Client("us-east-1")`` and ``boto3.client("pinpoint")`` in an example rea
 exactly as written. ``sh`` blocks run in bash (``set -euo pipefail``) with the same environment
 and the package's console script on ``PATH``, in a scratch directory shared by the page.
 A ``text`` block marked ``<!-- output -->`` is compared with what the block before it printed.
-A block marked ``<!-- no-run: reason -->`` is not run; the reason is required.
+A block marked ``<!-- no-run: reason -->`` is not run; the reason is required. A block titled
+with a file name (``title="test_signup.py"``) is written to that file in the scratch directory.
 """
 
 from __future__ import annotations
@@ -43,19 +44,28 @@ MARKERS = frozenset({"no-run", "output"})
 
 
 def _runnable(block: Block) -> bool:
-    return block.lang in RUN_LANGS and block.marker != "no-run"
+    return block.lang in RUN_LANGS and block.marker != "no-run" and block.file_name is None
 
 
-RUNNABLE = [b for page in PAGES for b in BLOCKS[page] if _runnable(b)]
+RUNNABLE = [
+    b for page in PAGES for b in BLOCKS[page]
+    if b.marker != "no-run" and (_runnable(b) or b.file_name is not None)
+]
 
 
 def _expected_outputs() -> dict[str, str]:
     """Block id -> the stdout its ``<!-- output -->`` block promises."""
     expected: dict[str, str] = {}
     for blocks in BLOCKS.values():
-        for before, block in itertools.pairwise(blocks):
-            if block.marker == "output" and _runnable(before):
-                expected[before.id] = block.code
+        for k, block in enumerate(blocks):
+            if block.marker != "output":
+                continue
+            j = k - 1
+            while j >= 0 and _runnable(blocks[j]):
+                expected[blocks[j].id] = block.code
+                if not blocks[j].joined:
+                    break
+                j -= 1
     return expected
 
 
@@ -137,6 +147,9 @@ def test_example_runs(
     monkeypatch.chdir(run.workdir)
     saved_env = dict(os.environ)
     try:
+        if block.file_name is not None:
+            (run.workdir / block.file_name).write_text(block.code, encoding="utf-8")
+            return
         if block.lang == "python":
             out = _run_python(block, run.namespace)
         else:
@@ -153,7 +166,7 @@ def test_example_runs(
 
 def test_examples_are_found() -> None:
     """The collector sees the examples (a broken parser must not pass by running nothing)."""
-    python = [b for b in RUNNABLE if b.lang == "python"]
+    python = [b for b in RUNNABLE if b.lang == "python" and _runnable(b)]
     assert any(b.page == "README.md" for b in python)
     assert len(python) >= 40, len(python)
     guides = {b.page for b in python}
