@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# pytest includes the docs examples (tests/docs) and pyright in strict mode (tests/test_pyright.py).
 test: $(STAMP)
 	$(BIN)/ruff check pinpoint_endpoints tests
 	$(BIN)/mypy
