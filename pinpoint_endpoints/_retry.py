@@ -5,7 +5,7 @@ tests are deterministic. The delay before retry *n* (n = 1 after the first failu
 ``random() * min(base * 2 ** (n - 1), max_backoff)`` (full jitter), with a larger base for
 throttling errors, as botocore's standard mode; a server-sent delay replaces it.
 
-Example:
+Examples:
     >>> policy = RetryPolicy(max_attempts=5, random=lambda: 1.0)
     >>> [policy.backoff(n, throttling=False) for n in (1, 2, 3)]
     [0.05, 0.1, 0.2]
@@ -65,7 +65,7 @@ class RetryPolicy:
         sleep: injectable sleep, for tests that must not wait.
         clock: injectable monotonic clock, in seconds.
 
-    Example:
+    Examples:
         >>> policy = RetryPolicy(max_attempts=5, deadline=30.0)
         >>> policy.max_attempts
         5
