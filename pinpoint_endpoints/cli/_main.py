@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
-    Examples:
+    Example:
         >>> main(["demo"])  # doctest: +SKIP
         0
     """
