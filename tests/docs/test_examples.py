@@ -35,7 +35,10 @@ from pinpoint_endpoints.testing import Emulator
 from tests.docs._blocks import Block, parse
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md"))
+DOCS = sorted(
+    p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md")
+    if "_drafts" not in p.parts  # not built into the site either (exclude_docs)
+)
 PAGES = ["README.md", *DOCS]
 BLOCKS = {page: parse(ROOT / page, page) for page in PAGES}
 RUN_LANGS = frozenset({"python", "sh"})
