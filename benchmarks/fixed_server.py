@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 
-from payloads import ENDPOINT_RESPONSE, MESSAGE_BODY  # noqa: E402
+from payloads import ENDPOINT_RESPONSE, MESSAGE_BODY
 
 
 def _reply(status: int, reason: str, body: dict[str, object]) -> bytes:
