@@ -20,6 +20,9 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
 demo: $(STAMP)
 	$(BIN)/pinpoint-endpoints demo
 
