@@ -66,5 +66,7 @@ COLD_START = {
         "boto3.client('pinpoint', endpoint_url={url!r})"
         ".get_endpoint(ApplicationId='bench-app', EndpointId='device-1')\n"
     ),
+    "deps": "import attrs, cattrs, requests, botocore.auth\n",
 }
-"""What a fresh process runs: import, build a client from the environment, make one call."""
+"""What a fresh process runs: import, build a client from the environment, make one call.
+``deps`` only imports the libraries ours cannot start without: the cold-start floor."""

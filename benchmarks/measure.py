@@ -84,11 +84,12 @@ def models(*, rounds: int, number: int) -> Samples:
 
 
 def cold_start(url: str, env: dict[str, str], *, samples: int) -> dict[str, Samples]:
-    """Wall seconds and peak RSS (MiB) of fresh processes that import, build, call once."""
-    out: dict[str, Samples] = {"wall": {lib: [] for lib in LIBS},
-                               "rss": {lib: [] for lib in LIBS}}
+    """Wall seconds and peak RSS (MiB) of fresh processes that import, build, call once; and
+    of one that only imports our dependencies (``deps``)."""
+    kinds = (*LIBS, "deps")
+    out: dict[str, Samples] = {"wall": {k: [] for k in kinds}, "rss": {k: [] for k in kinds}}
     for i in range(samples + 1):
-        order = LIBS if i % 2 == 0 else LIBS[::-1]
+        order = kinds if i % 2 == 0 else kinds[::-1]
         for lib in order:
             code = clients.COLD_START[lib].format(url=url) + _REPORT_PEAK
             started = time.perf_counter()
