@@ -30,6 +30,10 @@ docs: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m pytest -q -m soak -rP
 
+# Side-by-side benchmarks against boto3; writes benchmarks/RESULTS.md (not part of make test).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
 demo: $(STAMP)
 	$(BIN)/pinpoint-endpoints demo
 

@@ -324,8 +324,9 @@ class Client:
                     if policy.adaptive:
                         shared.limiter.record(throttled=False)
                     shared.quota.release(spent)
-                    log.debug("%s -> %s (attempt %d) [request %s]", op.name, reply.status,
-                              attempt, reply.headers.get("x-amzn-RequestId", "-"))
+                    if log.isEnabledFor(logging.DEBUG):
+                        log.debug("%s -> %s (attempt %d) [request %s]", op.name, reply.status,
+                                  attempt, reply.headers.get("x-amzn-RequestId", "-"))
                     return reply
                 service_error = error_from_reply(
                     reply.status, reply.headers, reply.body, operation=op.name
@@ -445,11 +446,10 @@ def _check_timeout(timeout: Timeout) -> Timeout:
 
 
 def _parse(op: _Operation, reply: Reply) -> Any:
-    request_id = reply.headers.get("x-amzn-RequestId")
-
     def fail(message: str, paths: tuple[str, ...] = ()) -> ResponseParseError:
         return ResponseParseError(
-            message, status_code=reply.status, request_id=request_id, operation=op.name,
+            message, status_code=reply.status, request_id=reply.headers.get("x-amzn-RequestId"),
+            operation=op.name,
             paths=paths,
         )
 

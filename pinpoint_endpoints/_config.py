@@ -10,6 +10,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
@@ -70,6 +71,20 @@ class CredentialSource:
         return frozen
 
     def _resolve(self) -> Credentials:
+        if self._session is None:
+            # No explicit profile, so botocore's chain would try the environment first: ask
+            # that provider alone, and load the whole session only when it finds nothing.
+            found = _static_env_keys(os.environ)
+            if found is not None:
+                return found
+            from botocore.credentials import EnvProvider
+
+            try:
+                found = EnvProvider().load()
+            except Exception as exc:  # partial keys, a bad expiry time
+                raise CredentialsError(f"could not load AWS credentials: {exc}") from exc
+            if found is not None:
+                return found
         session = self._session if self._session is not None else _session(None)
         try:
             creds = session.get_credentials()
@@ -83,6 +98,29 @@ class CredentialSource:
         return creds
 
 
+@attrs.frozen
+class _EnvKeys:
+    """Keys from the environment that never expire: what botocore's `EnvProvider` returns for
+    them, without importing `botocore.credentials` (and its parsers) to build it."""
+
+    access_key: str
+    secret_key: str = attrs.field(repr=False)
+    token: str | None = attrs.field(repr=False)
+
+    def get_frozen_credentials(self) -> _EnvKeys:
+        return self
+
+
+def _static_env_keys(env: Mapping[str, str]) -> _EnvKeys | None:
+    """`EnvProvider`'s answer when both keys are set and no expiry is; else ``None``."""
+    access_key = env.get("AWS_ACCESS_KEY_ID", "")
+    secret_key = env.get("AWS_SECRET_ACCESS_KEY", "")
+    if not access_key or not secret_key or env.get("AWS_CREDENTIAL_EXPIRATION"):
+        return None
+    token = env.get("AWS_SECURITY_TOKEN", "") or env.get("AWS_SESSION_TOKEN", "") or None
+    return _EnvKeys(access_key, secret_key, token)
+
+
 def _session(profile: str | None) -> Session:
     from botocore.exceptions import ProfileNotFound
     from botocore.session import Session
@@ -94,6 +132,19 @@ def _session(profile: str | None) -> Session:
         except ProfileNotFound as exc:
             raise ValidationError(f"AWS profile {profile!r} not found in the config files") from exc
     return session
+
+
+def _config_files_may_matter(env: Mapping[str, str]) -> bool:
+    """Whether a botocore session could see more than the environment: a profile is named or a
+    config or credentials file exists. When not, every setting it would give comes from the
+    environment (read here directly) or is unset, so importing it would change nothing."""
+    if env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE"):
+        return True
+    for name, default in (("AWS_CONFIG_FILE", "~/.aws/config"),
+                          ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")):
+        if os.path.exists(os.path.expanduser(env.get(name) or default)):
+            return True
+    return False
 
 
 def _flag(session: Session | None, name: str, env: str) -> bool:
@@ -152,8 +203,12 @@ def resolve_config(
     env = os.environ
     session: Session | None = None
     needs_session = profile is not None or (
-        region is None and not env.get("AWS_REGION") and not env.get("AWS_DEFAULT_REGION")
-    ) or "AWS_CA_BUNDLE" not in env
+        (
+            (region is None and not env.get("AWS_REGION") and not env.get("AWS_DEFAULT_REGION"))
+            or "AWS_CA_BUNDLE" not in env
+        )
+        and _config_files_may_matter(env)
+    )
     if needs_session:
         session = _session(profile)
 

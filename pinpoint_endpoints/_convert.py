@@ -107,28 +107,45 @@ def _expect_object(cls: type[Any], inner: Any) -> Any:
     return structure
 
 
+def _or_none(inner: Any) -> Any:
+    def structure(value: Any, type_: Any) -> Any:
+        return None if value is None else inner(value, type_)
+
+    return structure
+
+
+def _register(conv: cattrs.Converter, type_: Any, hook: Any, *, generic: bool = False) -> None:
+    """``hook`` for ``type_`` and, bound directly, for ``type_ | None``.
+
+    The generated model functions then call it without cattrs' per-call Optional dispatch.
+    """
+    if generic:
+        conv.register_structure_hook_func(lambda t: t == type_, hook)
+    else:
+        conv.register_structure_hook(type_, hook)
+    conv.register_structure_hook_func(lambda t: t == type_ | None, _or_none(hook))
+
+
 def _build() -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=True)
-    conv.register_structure_hook(str, _expect_str)
-    conv.register_structure_hook(float, _expect_float)
+    _register(conv, str, _expect_str)
+    _register(conv, float, _expect_float)
     conv.register_structure_hook_func(lambda t: t == ChannelType | str | None, _expect_channel)
-    conv.register_structure_hook_func(lambda t: t == list[str], _expect_str_list)
+    _register(conv, list[str], _expect_str_list, generic=True)
     conv.register_unstructure_hook_func(
         lambda t: t == ChannelType | str | None,
         lambda v: v.value if isinstance(v, ChannelType) else v,
     )
     for map_type in (dict[str, list[str]], dict[str, float]):
-        conv.register_structure_hook_func(
-            lambda t, m=map_type: t == m,  # type: ignore[misc]
-            _expect_object(map_type, mapping_structure_factory(map_type, conv)),
-        )
+        structure_map = _expect_object(map_type, mapping_structure_factory(map_type, conv))
+        _register(conv, map_type, structure_map, generic=True)
     for cls in _MODELS:
         attrs.resolve_types(cls)
         overrides = {}
         for field in attrs.fields(cls):
             overrides[field.name] = override(rename=wire_name(field), omit_if_default=True)
         structure = make_dict_structure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
-        conv.register_structure_hook(cls, _expect_object(cls, structure))
+        _register(conv, cls, _expect_object(cls, structure))
         conv.register_unstructure_hook(
             cls, make_dict_unstructure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
         )

@@ -1,20 +1,23 @@
 """One attempt on the wire: a prepared request through a pooled `requests` adapter.
 
 The adapter is used directly (no per-call session merging of cookies, proxies or hooks); the
-settings a session would merge are resolved once in `_config`. Every failure to get a whole
-reply becomes `TransportError` with the original as ``__cause__``.
+settings a session would merge are resolved once in `_config`. `_LeanAdapter` trims what
+`HTTPAdapter.send` redoes on every call for a client that talks to one host: the pool lookup,
+the proxy-aware URL split and the cookie-extracting response build. Every failure to get a
+whole reply becomes `TransportError` with the original as ``__cause__``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 import requests
 import requests.adapters
-from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
+from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from pinpoint_endpoints._errors import TransportError
 from pinpoint_endpoints._redact import install_log_filters, scrubbing_third_party_logs
@@ -33,13 +36,60 @@ class Reply:
     body: bytes
 
 
+class _LeanAdapter(requests.adapters.HTTPAdapter):
+    """`HTTPAdapter` with per-host work done once.
+
+    Only the hooks `HTTPAdapter.send` documents for subclasses are overridden, so test doubles
+    that patch ``HTTPAdapter.send`` (``responses``) still see every request.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._pools: dict[tuple[str, object, object], Any] = {}
+
+    def get_connection_with_tls_context(
+        self, request: requests.PreparedRequest, verify: Any,
+        proxies: Mapping[str, str] | None = None, cert: Any = None,
+    ) -> Any:
+        if proxies:
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        url = str(request.url)
+        key = (url[: url.find("/", url.find("//") + 2)], verify, cert)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+            self._pools[key] = pool
+        return pool
+
+    def request_url(self, request: requests.PreparedRequest, proxies: Any) -> str:
+        if proxies:
+            return str(super().request_url(request, proxies))
+        url = str(request.url)
+        return url[url.find("/", url.find("//") + 2):]
+
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code = resp.status
+        response.headers = resp.headers  # urllib3's HTTPHeaderDict: already case-insensitive
+        response.raw = resp
+        response.reason = resp.reason
+        response.url = str(req.url)
+        response.request = req
+        response.connection = self
+        return response
+
+    def close(self) -> None:
+        self._pools.clear()
+        super().close()
+
+
 class Transport:
     """Sends prepared requests over one connection pool. Safe to share between threads."""
 
     def __init__(
         self, *, max_pool_connections: int, verify: bool | str, proxies: Mapping[str, str]
     ) -> None:
-        self._adapter = requests.adapters.HTTPAdapter(
+        self._adapter = _LeanAdapter(
             pool_connections=1, pool_maxsize=max_pool_connections, max_retries=0
         )
         self._verify = verify
@@ -49,11 +99,14 @@ class Transport:
     def send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes, timeout: Timeout
     ) -> Reply:
-        """Send one request and read the whole reply, or raise `TransportError`."""
+        """Send one request and read the whole reply, or raise `TransportError`.
+
+        ``headers`` is sent as given: a plain dict whose names are spelt as they go out.
+        """
         prepared = requests.PreparedRequest()
         prepared.method = method
         prepared.url = url
-        prepared.headers = CaseInsensitiveDict(headers)
+        prepared.headers = headers  # type: ignore[assignment]
         prepared.body = body or None
         prepared.hooks = {"response": []}
         try:
@@ -61,9 +114,12 @@ class Transport:
                 response = self._adapter.send(
                     prepared, timeout=timeout, verify=self._verify, proxies=self._proxies
                 )
-                content = response.content
         except (requests.RequestException, Urllib3Error, OSError) as exc:
             raise TransportError(_describe(exc)) from exc
+        try:
+            content = response.raw.read(decode_content=True)
+        except (Urllib3Error, OSError) as exc:
+            raise TransportError(_describe_read(exc)) from exc
         return Reply(response.status_code, response.headers, content)
 
     def close(self) -> None:
@@ -93,4 +149,15 @@ def _describe(exc: BaseException) -> str:
         if "Name or service not known" in text or "NameResolution" in text:
             return "could not resolve the host name"
         return "connection failed"
+    return f"{type(exc).__name__}"
+
+
+def _describe_read(exc: BaseException) -> str:
+    """The body read's failures, named as `requests` would have wrapped them."""
+    if isinstance(exc, ReadTimeoutError):
+        return "timed out waiting for the reply"
+    if isinstance(exc, Urllib3SSLError):
+        return "TLS handshake or certificate verification failed"
+    if isinstance(exc, ProtocolError):
+        return "the reply was cut short (connection closed mid-body)"
     return f"{type(exc).__name__}"

@@ -152,3 +152,73 @@ def test_no_credentials_names_where_it_looked_and_sends_nothing() -> None:
     message = str(info.value)
     for place in ("AWS_ACCESS_KEY_ID", "~/.aws/credentials", "instance metadata", "credentials="):
         assert place in message
+
+
+@pytest.mark.parametrize(
+    ("env", "token"),
+    [
+        ({}, None),
+        ({"AWS_SESSION_TOKEN": "sess"}, "sess"),
+        ({"AWS_SECURITY_TOKEN": "sec", "AWS_SESSION_TOKEN": "sess"}, "sec"),
+    ],
+)
+def test_environment_keys_match_botocores_env_provider(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], token: str | None
+) -> None:
+    from botocore.credentials import EnvProvider
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-from-env")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    ours = pe.Client("us-east-1")._shared.credentials.current()
+    theirs = EnvProvider().load().get_frozen_credentials()
+    assert (ours.access_key, ours.secret_key, ours.token) == (
+        theirs.access_key, theirs.secret_key, theirs.token,
+    )
+    assert ours.token == token
+    assert "secret-from-env" not in repr(ours) and (token is None or token not in repr(ours))
+
+
+def test_environment_keys_with_an_expiry_are_botocores_refreshable_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from botocore.credentials import RefreshableCredentials
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-from-env")
+    monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", "2999-01-01T00:00:00Z")
+    source = pe.Client("us-east-1")._shared.credentials
+    assert source.current().access_key == "AKIDFROMENV"
+    assert isinstance(source._found, RefreshableCredentials)
+
+
+def test_a_partial_key_pair_in_the_environment_is_a_credentials_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENV")
+    with pytest.raises(pe.CredentialsError, match="AWS_SECRET_ACCESS_KEY"):
+        pe.Client("us-east-1")._shared.credentials.current()
+
+
+def test_no_profile_and_no_config_files_skip_botocore_session() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pinpoint_endpoints as pe\n"
+        "c = pe.Client(endpoint_url='http://127.0.0.1:9')\n"
+        "c._shared.credentials.current()\n"
+        "print(sorted(m for m in ('botocore.session', 'botocore.credentials') "
+        "if m in sys.modules))\n"
+    )
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_a_region_in_the_credentials_file_is_still_found(tmp_path: Path) -> None:
+    (tmp_path / "aws-credentials").write_text("[default]\nregion = sa-east-1\n")
+    assert pe.Client().region == "sa-east-1"

@@ -1,0 +1,208 @@
+"""The measurements. Each returns per-library samples; the runner takes medians."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import clients
+from payloads import ENDPOINT_REQUEST, ENDPOINT_RESPONSE
+
+LIBS = ("ours", "boto3")
+Samples = dict[str, list[float]]
+
+
+def cpu_per_call(url: str, *, rounds: int, calls: int, warmup: int) -> dict[str, Samples]:
+    """Process CPU µs per call for each operation, ours and boto3 alternating round by round."""
+    made = {"ours": clients.ours(url), "boto3": clients.boto3_client(url)}
+    ops = {lib: clients.calls(made[lib], lib) for lib in LIBS}
+    out: dict[str, Samples] = {}
+    for op in clients.OPERATIONS:
+        samples: Samples = {lib: [] for lib in LIBS}
+        for lib in LIBS:
+            _repeat(ops[lib][op], warmup)
+        for r in range(rounds):
+            order = LIBS if r % 2 == 0 else LIBS[::-1]
+            for lib in order:
+                samples[lib].append(_cpu_us(ops[lib][op], calls))
+        out[op] = samples
+    made["ours"].close()
+    made["boto3"].close()
+    return out
+
+
+def floors(url: str, *, rounds: int, calls: int, warmup: int) -> Samples:
+    """CPU µs of an unsigned GetEndpoint through `requests`, prepared once, body read, no
+    parsing: through a `Session` (the usual way) and through the adapter alone (ours)."""
+    import requests
+    import requests.adapters
+
+    from pinpoint_endpoints._client import _USER_AGENT
+
+    target = f"{url}/v1/apps/{clients.APP}/endpoints/{clients.ENDPOINT}"
+    headers = {"User-Agent": _USER_AGENT, "amz-sdk-invocation-id": "0" * 36,
+               "amz-sdk-request": "attempt=1; max=3", "X-Amz-Date": "20260101T000000Z"}
+    prepared = requests.Request("GET", target, headers=headers).prepare()
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(max_retries=0)
+    timeout = (10.0, 60.0)
+    sends: dict[str, Callable[[], Any]] = {
+        "requests Session.send": lambda: session.send(prepared, timeout=timeout).content,
+        "requests HTTPAdapter.send": lambda: adapter.send(prepared, timeout=timeout).content,
+    }
+    samples: Samples = {name: [] for name in sends}
+    for send in sends.values():
+        _repeat(send, warmup)
+    for _ in range(rounds):
+        for name, send in sends.items():
+            samples[name].append(_cpu_us(send, calls))
+    session.close()
+    adapter.close()
+    return samples
+
+
+def models(*, rounds: int, number: int) -> Samples:
+    """µs per `from_dict` / `to_dict` of a full EndpointResponse (wall time, one thread)."""
+    import pinpoint_endpoints as pe
+
+    model = pe.EndpointResponse.from_dict(ENDPOINT_RESPONSE)
+    assert model.to_dict() == ENDPOINT_RESPONSE
+    runs = {
+        "from_dict": lambda: pe.EndpointResponse.from_dict(ENDPOINT_RESPONSE),
+        "to_dict": model.to_dict,
+    }
+    return {name: [t / number * 1e6 for t in timeit.repeat(f, number=number, repeat=rounds)]
+            for name, f in runs.items()}
+
+
+def cold_start(url: str, env: dict[str, str], *, samples: int) -> dict[str, Samples]:
+    """Wall seconds and peak RSS (MiB) of fresh processes that import, build, call once; and
+    of one that only imports our dependencies (``deps``)."""
+    kinds = (*LIBS, "deps")
+    out: dict[str, Samples] = {"wall": {k: [] for k in kinds}, "rss": {k: [] for k in kinds}}
+    for i in range(samples + 1):
+        order = kinds if i % 2 == 0 else kinds[::-1]
+        for lib in order:
+            code = clients.COLD_START[lib].format(url=url) + _REPORT_PEAK
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                  text=True)
+            wall = time.perf_counter() - started
+            if done.returncode != 0:
+                raise RuntimeError(f"the {lib} cold-start process failed:\n{done.stderr}")
+            if i == 0:
+                continue  # the first pair warms the OS page cache for both
+            out["wall"][lib].append(wall)
+            out["rss"][lib].append(int(done.stdout.split()[-1]) / 1024)
+    return out
+
+
+# The child's own peak: VmHWM belongs to the process's memory map, which exec starts afresh
+# (getrusage's ru_maxrss would also count the parent's pages copied by fork before exec).
+_REPORT_PEAK = (
+    "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])\n"
+)
+
+
+def throughput(url: str, access: str, secret: str, *, threads: int, seconds: float,
+               rounds: int) -> Samples:
+    """GetEndpoint calls a second against the emulator from ``threads`` threads sharing one
+    client (each library's clients are thread-safe)."""
+    made = {"ours": clients.ours(url, access, secret, max_pool_connections=threads),
+            "boto3": clients.boto3_client(url, access, secret, max_pool_connections=threads)}
+    ops = {lib: clients.calls(made[lib], lib) for lib in LIBS}
+    ops["ours"]["UpdateEndpoint"]()
+    samples: Samples = {lib: [] for lib in LIBS}
+    for r in range(rounds):
+        order = LIBS if r % 2 == 0 else LIBS[::-1]
+        for lib in order:
+            samples[lib].append(_rate(ops[lib]["GetEndpoint"], threads, seconds))
+    made["ours"].close()
+    made["boto3"].close()
+    return samples
+
+
+def bulk_import(url: str, access: str, secret: str, env: dict[str, str], *, records: int,
+                concurrency: int, rounds: int) -> Samples | None:
+    """Records a second: ``pinpoint-endpoints import`` of a JSON Lines file, against a boto3
+    thread pool doing the same UpdateEndpoint calls. ``None`` if the CLI has no import."""
+    cli = [sys.executable, "-m", "pinpoint_endpoints.cli"]
+    probe = subprocess.run([*cli, "import", "--help"], env=env, capture_output=True)
+    if probe.returncode != 0:
+        return None
+    child_env = {**env, "AWS_ACCESS_KEY_ID": access, "AWS_SECRET_ACCESS_KEY": secret}
+    samples: Samples = {lib: [] for lib in LIBS}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "endpoints.jsonl"
+        with path.open("w") as f:
+            for i in range(records):
+                f.write(json.dumps({**ENDPOINT_REQUEST, "Id": f"bulk-{i}"}) + "\n")
+        for r in range(rounds):
+            order = LIBS if r % 2 == 0 else LIBS[::-1]
+            for lib in order:
+                app = f"bulk-{lib}-{r}"
+                started = time.perf_counter()
+                if lib == "ours":
+                    subprocess.run([*cli, "--endpoint-url", url, "import", app, str(path),
+                                    "--concurrency", str(concurrency)],
+                                   env=child_env, check=True, capture_output=True)
+                else:
+                    _boto3_bulk(url, access, secret, app, path, concurrency)
+                samples[lib].append(records / (time.perf_counter() - started))
+    return samples
+
+
+def _boto3_bulk(url: str, access: str, secret: str, app: str, path: Path,
+                concurrency: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = clients.boto3_client(url, access, secret, max_pool_connections=concurrency)
+
+    def put(line: str) -> None:
+        record = json.loads(line)
+        endpoint_id = record.pop("Id")
+        client.update_endpoint(ApplicationId=app, EndpointId=endpoint_id, EndpointRequest=record)
+
+    with ThreadPoolExecutor(concurrency) as pool, path.open() as lines:
+        list(pool.map(put, (line for line in lines if line.strip())))
+    client.close()
+
+
+def _repeat(f: Callable[[], Any], n: int) -> None:
+    for _ in range(n):
+        f()
+
+
+def _cpu_us(f: Callable[[], Any], n: int) -> float:
+    started = time.process_time()
+    for _ in range(n):
+        f()
+    return (time.process_time() - started) / n * 1e6
+
+
+def _rate(f: Callable[[], Any], threads: int, seconds: float) -> float:
+    stop = threading.Event()
+    counts = [0] * threads
+
+    def work(i: int) -> None:
+        while not stop.is_set():
+            f()
+            counts[i] += 1
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    started = time.perf_counter()
+    for w in workers:
+        w.start()
+    time.sleep(seconds)
+    stop.set()
+    for w in workers:
+        w.join()
+    return sum(counts) / (time.perf_counter() - started)
