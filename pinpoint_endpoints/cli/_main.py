@@ -1,5 +1,8 @@
-"""Argument parsing and dispatch. Each command lives in a module exposing
-``add_parser(subparsers) -> None`` and ``run(args) -> int``; `COMMANDS` lists them.
+"""Argument parsing and dispatch: a small registry of command modules.
+
+Each command module exposes ``add_parser(subparsers) -> None`` and ``run(args) -> int``; to add
+a command, write a module and list it in `COMMANDS`. Every parser a module adds is dispatched
+to that module's ``run``.
 
 Example:
     >>> main(["get", "my-app", "device-1", "--endpoint-url", URL])  # doctest: +SKIP
@@ -16,7 +19,7 @@ from types import ModuleType
 from typing import Final
 
 from pinpoint_endpoints._version import __version__
-from pinpoint_endpoints.cli import _bulk_commands, _commands
+from pinpoint_endpoints.cli import _bulk_commands, _commands, _demo, _serve
 from pinpoint_endpoints.cli._common import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -27,7 +30,7 @@ from pinpoint_endpoints.cli._common import (
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS: Final[tuple[ModuleType, ...]] = (_commands, _bulk_commands)
+COMMANDS: Final[tuple[ModuleType, ...]] = (_commands, _bulk_commands, _serve, _demo)
 EXTRA_MISSING: Final = (
     f"{PROG} needs its CLI extra: pip install 'pinpoint-endpoints[cli]'"
 )
@@ -81,3 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print_error("interrupted")
         return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
