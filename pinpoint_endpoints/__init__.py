@@ -9,7 +9,7 @@ Example:
     ACTIVE
 """
 
-from pinpoint_endpoints._client import Client
+from pinpoint_endpoints._client import CleartextWarning, Client
 from pinpoint_endpoints._errors import (
     BadRequestException,
     CredentialsError,
@@ -40,6 +40,7 @@ from pinpoint_endpoints._version import __version__
 __all__ = [
     "BadRequestException",
     "ChannelType",
+    "CleartextWarning",
     "Client",
     "CredentialsError",
     "EndpointDemographic",

@@ -5,11 +5,13 @@ An operation is data (`_Operation`); the three share one code path.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import platform
 import threading
 import uuid
+import warnings
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote, urlsplit
@@ -94,6 +96,7 @@ class _Shared:
         self.config = config
         self.base_url = config.endpoint_url + "/v1/apps/"
         self.host = _host_header(config.endpoint_url)
+        _warn_if_cleartext(config.endpoint_url)
         self.credentials = CredentialSource(credentials, session)
         self.signer = Signer(config.region)
         self.transport = Transport(
@@ -304,7 +307,8 @@ class Client:
                     if policy.adaptive:
                         shared.limiter.record(throttled=False)
                     shared.quota.release(spent)
-                    log.debug("%s -> %s (attempt %d)", op.name, reply.status, attempt)
+                    log.debug("%s -> %s (attempt %d) [request %s]", op.name, reply.status,
+                              attempt, reply.headers.get("x-amzn-RequestId", "-"))
                     return reply
                 service_error = error_from_reply(
                     reply.status, reply.headers, reply.body, operation=op.name
@@ -359,6 +363,35 @@ class Client:
         if policy.deadline is not None and policy.clock() - started + delay > policy.deadline:
             return None
         return delay
+
+
+class CleartextWarning(UserWarning):
+    """Signed requests would travel unencrypted to a host that is not this machine."""
+
+
+_warned_cleartext: set[str] = set()
+_LOOPBACK_NAMES: Final = frozenset({"localhost", "ip6-localhost"})
+
+
+def _warn_if_cleartext(url: str) -> None:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "http" or host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    if host in _warned_cleartext:
+        return
+    _warned_cleartext.add(host)
+    warnings.warn(
+        f"endpoint_url {url!r} is plain http:// to a non-loopback host: signed requests and "
+        "personal data (addresses) would travel unencrypted; use https://",
+        CleartextWarning,
+        stacklevel=4,
+    )
 
 
 def _host_header(url: str) -> str:

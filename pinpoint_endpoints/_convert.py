@@ -18,6 +18,7 @@ from cattrs.cols import mapping_structure_factory
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from pinpoint_endpoints import _models
+from pinpoint_endpoints._errors import ValidationError
 from pinpoint_endpoints._models import ChannelType
 
 __all__ = ["ConversionError", "from_wire", "to_wire"]
@@ -35,7 +36,7 @@ _MODELS: Final[tuple[type[Any], ...]] = (
 _CHANNEL_VALUES: Final = {c.value: c for c in ChannelType}
 
 
-class ConversionError(Exception):
+class ConversionError(ValidationError):
     """Wire data that does not fit a model; ``messages`` name each bad field's path."""
 
     def __init__(self, messages: list[str]) -> None:

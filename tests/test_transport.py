@@ -1,0 +1,141 @@
+"""Real sockets on loopback: resets, hangs, short reads and refusals become `TransportError`."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from botocore.credentials import Credentials
+
+import pinpoint_endpoints as pe
+
+Behaviour = Callable[[socket.socket, int], None]
+OK_BODY = b'{"Id": "ep"}'
+
+
+def reply(conn: socket.socket, body: bytes = OK_BODY, length: int | None = None) -> None:
+    head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body) if length is None else length}\r\n\r\n")
+    conn.sendall(head.encode() + body)
+
+
+def reset(conn: socket.socket) -> None:
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+class Server:
+    """A loopback server whose n-th connection gets `behaviour(conn, n)`."""
+
+    def __init__(self, behaviour: Behaviour) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.behaviour = behaviour
+        self.connections = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections += 1
+            n = self.connections
+            with conn:
+                conn.settimeout(5)
+                try:
+                    conn.recv(65536)
+                    self.behaviour(conn, n)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Behaviour], Server]]:
+    servers: list[Server] = []
+
+    def start(behaviour: Behaviour) -> Server:
+        servers.append(Server(behaviour))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+def client_for(server: Server, creds: Credentials, **kw: object) -> pe.Client:
+    retry = pe.RetryPolicy(sleep=lambda _: None, max_attempts=kw.pop("attempts", 3))  # type: ignore[arg-type]
+    return pe.Client(endpoint_url=server.url, credentials=creds, retry=retry,
+                     **kw)  # type: ignore[arg-type]
+
+
+def test_a_reset_connection_is_retried(
+    serve: Callable[[Behaviour], Server], creds: Credentials
+) -> None:
+    server = serve(lambda conn, n: reset(conn) if n == 1 else reply(conn))
+    with client_for(server, creds) as client:
+        assert client.get_endpoint("app", "ep").id == "ep"
+    assert server.connections == 2
+
+
+def test_resets_on_every_attempt_raise_transport_error(
+    serve: Callable[[Behaviour], Server], creds: Credentials
+) -> None:
+    server = serve(lambda conn, n: reset(conn))
+    with client_for(server, creds) as client, pytest.raises(pe.TransportError) as info:
+        client.get_endpoint("app", "ep")
+    assert info.value.attempts == 3 and server.connections == 3
+    assert info.value.__cause__ is not None
+
+
+def test_a_reply_cut_short_is_a_transport_error_and_retried(
+    serve: Callable[[Behaviour], Server], creds: Credentials
+) -> None:
+    server = serve(lambda conn, n: reply(conn, OK_BODY[:5], len(OK_BODY)) if n == 1
+                   else reply(conn))
+    with client_for(server, creds) as client:
+        assert client.get_endpoint("app", "ep").id == "ep"
+    assert server.connections == 2
+
+
+def test_a_server_that_hangs_times_out(
+    serve: Callable[[Behaviour], Server], creds: Credentials
+) -> None:
+    server = serve(lambda conn, n: time.sleep(2))
+    started = time.monotonic()
+    with client_for(server, creds, attempts=1, timeout=0.3) as client:
+        with pytest.raises(pe.TransportError, match="timed out") as info:
+            client.get_endpoint("app", "ep")
+    assert time.monotonic() - started < 2.0
+    assert info.value.attempts == 1
+
+
+def test_a_refused_connection_is_a_transport_error(creds: Credentials) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens here now
+    client = pe.Client(endpoint_url=f"http://127.0.0.1:{port}", credentials=creds,
+                       retry=pe.RetryPolicy(max_attempts=2, sleep=lambda _: None))
+    with client, pytest.raises(pe.TransportError, match="refused") as info:
+        client.get_endpoint("app", "ep")
+    assert info.value.attempts == 2
