@@ -101,7 +101,10 @@ def build_client(
         pe.ValidationError: a bad region, profile or URL.
     """
     attempts = args.max_attempts if args.max_attempts is not None else default_attempts
-    retry = pe.RetryPolicy(max_attempts=attempts, adaptive=adaptive, on_retry=on_retry)
+    # In adaptive mode the rate limiter answers throttling, so throttled retries do not draw
+    # on the retry quota (which still stops retry storms when the service fails).
+    retry = pe.RetryPolicy(max_attempts=attempts, adaptive=adaptive, on_retry=on_retry,
+                           throttle_retry_cost=0 if adaptive else 5)
     if sleep is not None:
         retry = attrs.evolve(retry, sleep=sleep)
     return pe.Client(
