@@ -91,10 +91,11 @@ def render(data: dict[str, Any], output: str) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("Field", "Value", box=box.SIMPLE, show_edge=False)
     for path, value in _flatten(data):
-        table.add_row(path, value)
+        table.add_row(Text(path), Text(value))
     Console(soft_wrap=True).print(table)
 
 
