@@ -101,6 +101,9 @@ class Output:
         os.fsync(self._handle.fileno())
         return self._handle.tell()
 
+    def close(self) -> None:
+        self._handle.close()
+
 
 @attrs.define
 class Summary:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -220,3 +221,23 @@ def test_retry_sleep_is_cut_short_once_stopping() -> None:
     run.stop()
     with pytest.raises(Cancelled):
         run.sleep(1.0)
+
+
+def test_a_terminal_gets_a_rich_bar_and_a_pipe_gets_plain_lines() -> None:
+    import io
+
+    from pinpoint_endpoints.cli._progress import make_progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Terminal()
+    bar = make_progress("import", 10, tty)
+    bar.update(done=4, failed=1)
+    bar.note("line 3: [bold]not markup[/bold]")
+    bar.close()
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", tty.getvalue())  # drop colours
+    assert "5/10" in shown and "1 failed" in shown and "ETA" in shown
+    assert "[bold]not markup[/bold]" in shown  # notes are printed as they are
+    assert isinstance(make_progress("import", 10, io.StringIO()), PlainProgress)
