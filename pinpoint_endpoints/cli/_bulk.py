@@ -116,6 +116,8 @@ class Summary:
     interrupted: bool = False
     fatal: pe.PinpointError | None = None
     """An error that stopped the run (no usable credentials)."""
+    unreachable: int = 0
+    """Records that failed because the service could not be reached (`pe.TransportError`)."""
     seconds: float = 0.0
 
 
@@ -177,6 +179,8 @@ class Runner:
     def _catch_sigint(self) -> Any:
         if threading.current_thread() is not threading.main_thread():
             return None
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            return None  # started with SIGINT ignored (nohup, a background job): keep it so
 
         def on_sigint(signum: int, frame: FrameType | None) -> None:
             if self.stopping.is_set():
@@ -242,6 +246,10 @@ class Runner:
         except pe.CredentialsError as exc:
             self._summary.fatal = exc
             self.stop()
+            self._fail(record, str(exc))
+            return
+        except pe.TransportError as exc:
+            self._summary.unreachable += 1
             self._fail(record, str(exc))
             return
         except Exception as exc:  # every other failure belongs to this record alone

@@ -192,6 +192,10 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_CREDENTIALS
     if summary.interrupted:
         return EXIT_INTERRUPTED
+    if summary.unreachable and not summary.succeeded:
+        print(f"{PROG}: error: the service could not be reached; nothing succeeded",
+              file=sys.stderr)
+        return EXIT_CREDENTIALS
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 

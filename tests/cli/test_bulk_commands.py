@@ -273,3 +273,43 @@ def test_an_interrupted_import_resumes_without_repeating_or_losing_work(
     else:
         # kill -9 loses what was not yet committed; those few are written again (idempotent)
         assert sum(both_runs.values()) >= N
+
+
+def test_a_resumed_export_cuts_what_the_crash_left_and_never_duplicates(
+    cli: Cli, emu: Emulator, tmp_path: Path
+) -> None:
+    with emu.client() as client:
+        for i in range(20):
+            client.update_endpoint(APP, f"e{i}", pe.EndpointRequest(address=f"u{i}@example.com"))
+    ids = tmp_path / "ids.txt"
+    ids.write_text("".join(f"e{i}\n" for i in range(20)))
+    out, checkpoint = tmp_path / "out.jsonl", tmp_path / "run.ckpt"
+    argv = ["export", APP, "--ids", str(ids), "--out", str(out), "--checkpoint", str(checkpoint)]
+    assert cli(*argv).code == 0
+    complete = out.read_bytes()
+    assert cli(*argv).code == 0  # a rerun of a finished export keeps the file as it was
+    assert out.read_bytes() == complete
+    with out.open("ab") as handle:  # a line written after the last checkpoint batch, then
+        handle.write(b'{"Id": "e3", "Addr')  # the process was killed mid-write
+    assert cli(*argv).code == 0
+    assert out.read_bytes() == complete
+    exported = [json.loads(line)["Id"] for line in out.read_text().splitlines()]
+    assert sorted(exported) == sorted(f"e{i}" for i in range(20))
+
+
+def test_an_unreachable_service_fails_every_record_and_exits_3(
+    cli: Cli, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    source = write_jsonl(tmp_path / "in.jsonl", [endpoint_record(i) for i in range(10)])
+    failures = tmp_path / "failures.jsonl"
+    result = cli("import", APP, str(source), "--failures", str(failures), "--max-attempts", "2",
+                 "--endpoint-url", f"http://127.0.0.1:{port}", url=False)
+    assert result.code == 3
+    got = [json.loads(line) for line in failures.read_text().splitlines()]
+    assert sorted(f["line"] for f in got) == list(range(1, 11))
+    assert all(f["error"].startswith("TransportError") for f in got)
