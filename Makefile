@@ -15,10 +15,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# pytest includes the docs examples (tests/docs) and pyright in strict mode (tests/test_pyright.py).
 test: $(STAMP)
 	$(BIN)/ruff check pinpoint_endpoints tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory docs
+
+# The site, with every warning an error (broken links, docstrings mkdocstrings cannot read).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 demo: $(STAMP)
 	$(BIN)/pinpoint-endpoints demo

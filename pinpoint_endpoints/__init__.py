@@ -1,6 +1,6 @@
 """A typed client for the Amazon Pinpoint Endpoint resource, and a local emulator.
 
-Example:
+Examples:
     >>> import pinpoint_endpoints as pe
     >>> with pe.Client("us-east-1") as client:  # doctest: +SKIP
     ...     client.update_endpoint("my-app", "device-1", pe.EndpointRequest(

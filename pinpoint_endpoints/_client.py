@@ -125,7 +125,7 @@ class Client:
         timeout: seconds, or ``(connect, read)``.
         max_pool_connections: connections kept open to the service.
 
-    Example:
+    Examples:
         >>> with Client("us-east-1") as client:  # doctest: +SKIP
         ...     ep = client.get_endpoint("my-app", "device-1")
         ...     print(ep.location.city if ep.location else None)
@@ -181,7 +181,7 @@ class Client:
         It shares this client's connection pool, credentials, retry quota and clock offset;
         closing either closes both.
 
-        Example:
+        Examples:
             >>> patient = client.with_options(retry=RetryPolicy(max_attempts=8))  # doctest: +SKIP
         """
         child = object.__new__(Client)
@@ -196,7 +196,7 @@ class Client:
         Raises:
             NotFoundException: no such application or endpoint.
 
-        Example:
+        Examples:
             >>> ep = client.get_endpoint("my-app", "device-1")  # doctest: +SKIP
             >>> ep.channel_type, ep.endpoint_status  # doctest: +SKIP
             (<ChannelType.SMS: 'SMS'>, 'ACTIVE')
@@ -212,7 +212,7 @@ class Client:
         Fields left ``None`` keep their current values; ``attributes``, ``metrics`` and user
         attributes merge per key.
 
-        Example:
+        Examples:
             >>> client.update_endpoint("my-app", "device-1", EndpointRequest(  # doctest: +SKIP
             ...     channel_type=ChannelType.SMS, address="+12065550100"))
             MessageBody(request_id='...', message='Accepted')
@@ -231,7 +231,7 @@ class Client:
     def delete_endpoint(self, application_id: str, endpoint_id: str) -> EndpointResponse:
         """DeleteEndpoint: remove an endpoint and return it as it was.
 
-        Example:
+        Examples:
             >>> gone = client.delete_endpoint("my-app", "device-1")  # doctest: +SKIP
             >>> gone.id  # doctest: +SKIP
             'device-1'

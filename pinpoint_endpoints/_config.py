@@ -123,7 +123,7 @@ def _partition(region: str) -> dict[str, Any]:
 def service_url(region: str, *, fips: bool = False, dualstack: bool = False) -> str:
     """The service's URL for a region, as botocore's endpoint rule set builds it.
 
-    Example:
+    Examples:
         >>> service_url("cn-north-1")
         'https://pinpoint.cn-north-1.amazonaws.com.cn'
     """

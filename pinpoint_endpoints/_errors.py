@@ -16,7 +16,7 @@ PinpointError                      base of everything this library raises
     └── InternalServerErrorException   500
 ```
 
-Example:
+Examples:
     >>> try:
     ...     client.get_endpoint("app", "missing")  # doctest: +SKIP
     ... except NotFoundException as e:

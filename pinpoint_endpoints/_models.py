@@ -4,7 +4,7 @@ Fields are snake_case and all optional; on the wire they are the service's Pasca
 (see `_convert`). A field's wire name is its PascalCase spelling unless its metadata says
 otherwise (`MessageBody.request_id` is ``RequestID``).
 
-Example:
+Examples:
     >>> req = EndpointRequest(channel_type=ChannelType.EMAIL, address="ann@example.com",
     ...                       attributes={"Interests": ["music"]})
     >>> req.to_dict()
@@ -76,7 +76,7 @@ class _Model:
         Unknown keys are ignored. Raises `ValidationError` naming the field path when a value
         has the wrong type.
 
-        Example:
+        Examples:
             >>> EndpointLocation.from_dict({"Latitude": 47, "City": "Seattle"}).latitude
             47.0
         """
@@ -87,7 +87,7 @@ class _Model:
     def to_dict(self) -> dict[str, Any]:
         """The service's JSON for this model: PascalCase keys, ``None`` fields left out.
 
-        Example:
+        Examples:
             >>> EndpointUser(user_id="u1").to_dict()
             {'UserId': 'u1'}
         """
@@ -151,7 +151,7 @@ class EndpointRequest(_EndpointFields):
 
     Fields left ``None`` are not sent, so the service keeps their current values.
 
-    Example:
+    Examples:
         >>> EndpointRequest(attributes={"Plan": ["gold"]}).to_dict()
         {'Attributes': {'Plan': ['gold']}}
     """
@@ -169,7 +169,7 @@ class EndpointResponse(_EndpointFields):
     def to_request(self) -> EndpointRequest:
         """The `EndpointRequest` that would write this endpoint's settings back.
 
-        Example:
+        Examples:
             >>> ep = EndpointResponse(id="e1", address="+12065550100", cohort_id="7")
             >>> ep.to_request() == EndpointRequest(address="+12065550100")
             True

@@ -4,7 +4,7 @@ Secrets (the Authorization header, session tokens, secret keys, signatures) are 
 Addresses (phone numbers, emails, device tokens) are personal data: they are shown masked,
 keeping just enough to tell two apart.
 
-Example:
+Examples:
     >>> mask("ann.lee@example.com")
     'a***@example.com'
     >>> mask("+12065550100")

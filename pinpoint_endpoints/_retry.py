@@ -5,7 +5,7 @@ tests are deterministic. The delay before retry *n* (n = 1 after the first failu
 ``random() * min(base * 2 ** (n - 1), max_backoff)`` (full jitter), with a larger base for
 throttling errors, as botocore's standard mode; a server-sent delay replaces it.
 
-Example:
+Examples:
     >>> policy = RetryPolicy(max_attempts=5, random=lambda: 1.0)
     >>> [policy.backoff(n, throttling=False) for n in (1, 2, 3)]
     [0.05, 0.1, 0.2]
@@ -48,7 +48,7 @@ def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> Non
 class RetryPolicy:
     """How a call retries. ``max_attempts`` counts the first try; 1 turns retries off.
 
-    Args:
+    Attributes:
         max_attempts: attempts in all, the first included.
         base: backoff base for non-throttling errors (seconds).
         throttle_base: backoff base for 429 and other throttling errors (seconds).
@@ -62,9 +62,11 @@ class RetryPolicy:
             0 disables the quota.
         adaptive: slow the client's send rate after throttling, recovering on success.
         on_retry: called with a `RetryEvent` before each retry's sleep.
-        random, sleep, clock: injectable randomness (0..1), sleep and monotonic clock.
+        random: injectable randomness, a float in 0..1 per call (tests pass a constant).
+        sleep: injectable sleep, for tests that must not wait.
+        clock: injectable monotonic clock, in seconds.
 
-    Example:
+    Examples:
         >>> policy = RetryPolicy(max_attempts=5, deadline=30.0)
         >>> policy.max_attempts
         5

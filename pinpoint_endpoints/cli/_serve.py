@@ -57,7 +57,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until SIGINT/SIGTERM; returns 0 on a clean stop, 2 on a usage error."""
+    """Serve until interrupted: 130 after Ctrl-C (SIGINT), as every command; 0 after SIGTERM;
+    2 on a usage error."""
     if args.host not in LOOPBACK and not args.allow_remote:
         print(f"error: refusing to bind {args.host!r}, which is not loopback; pass "
               "--allow-remote if you mean it", file=sys.stderr)
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: serving on {args.host}, reachable from other machines; the emulator "
               "has no TLS and a well-known key pair", file=sys.stderr)
     stop = threading.Event()
+    status = 0
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
@@ -93,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
                 while not stop.wait(0.2):
                     pass
             except KeyboardInterrupt:
-                pass
+                status = 130
     finally:
         signal.signal(signal.SIGTERM, previous)
     print("stopped", flush=True)
-    return 0
+    return status

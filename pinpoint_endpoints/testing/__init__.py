@@ -1,6 +1,6 @@
 """Test helpers: a local Pinpoint Endpoint emulator, its fault injection and a pytest plugin.
 
-Example:
+Examples:
     >>> from pinpoint_endpoints import EndpointRequest
     >>> from pinpoint_endpoints.testing import Emulator
     >>> with Emulator() as emu, emu.client() as client:

@@ -42,7 +42,7 @@ class Emulator:
             "DeleteEndpoint"); more answers 429 TooManyRequestsException.
         seed: seeds the ``CohortId`` draws.
 
-    Example:
+    Examples:
         >>> from pinpoint_endpoints import EndpointRequest
         >>> with Emulator() as emu, emu.client() as client:
         ...     _ = client.update_endpoint("app", "ep-1", EndpointRequest(address="a@example.com"))
@@ -162,7 +162,7 @@ class Emulator:
     def client(self, **kwargs: Any) -> Client:
         """A `pinpoint_endpoints.Client` for this emulator; ``kwargs`` override the defaults.
 
-        Example:
+        Examples:
             >>> client = emu.client(retry=RetryPolicy(max_attempts=1))  # doctest: +SKIP
         """
         from pinpoint_endpoints import Client
@@ -177,7 +177,7 @@ class Emulator:
     def boto3_client(self, **kwargs: Any) -> Any:
         """A boto3 ``pinpoint`` client for this emulator; ``kwargs`` go to ``Session.client``.
 
-        Example:
+        Examples:
             >>> bc = emu.boto3_client()  # doctest: +SKIP
             >>> bc.get_endpoint(ApplicationId="app", EndpointId="ep-1")  # doctest: +SKIP
         """

@@ -5,7 +5,7 @@ A fault is applied after the request is received and *before* it is handled, so 
 failure never changes the store (a `Faults.delay` is the exception that proves the rule: it
 only waits, then the request is handled normally).
 
-Example:
+Examples:
     >>> faults = Faults()
     >>> faults.throttle(2, retry_after=0.5)
     >>> faults.take().kind, faults.take().retry_after, faults.take()
@@ -49,7 +49,7 @@ class Fault:
 class Faults:
     """The fault queue of one emulator (``emu.faults``). Thread-safe.
 
-    Example:
+    Examples:
         >>> emu.faults.throttle(1, retry_after=0.2)  # doctest: +SKIP
         >>> emu.faults.fail(503, n=2)  # doctest: +SKIP
         >>> emu.faults.random(0.1, kinds=("throttle", "reset"), seed=7)  # doctest: +SKIP
@@ -168,7 +168,7 @@ class RateLimiter:
     The bucket holds up to one second's worth of requests (at least one), as the service's
     burst allowance; a request that finds it empty is throttled.
 
-    Example:
+    Examples:
         >>> limiter = RateLimiter({"GetEndpoint": 1.0}, clock=lambda: 0.0)
         >>> limiter.allow("GetEndpoint"), limiter.allow("GetEndpoint"), limiter.allow("X")
         (True, False, True)

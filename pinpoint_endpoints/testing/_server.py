@@ -282,8 +282,7 @@ class _Handler(BaseHTTPRequestHandler):
                                     "Content-Length": str(len(body) + 64),
                                     "x-amzn-RequestId": request_id, "Connection": "close"})
             self.close_connection = True
-            self.wfile.write(head + body)
-            raise _Reply(-1, None)
+            raise _Reply(-1, head + body)
         # reset: linger 0 makes close() send an RST instead of a FIN.
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
@@ -299,8 +298,9 @@ class _Handler(BaseHTTPRequestHandler):
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
     def _answer(self, reply: _Reply, request_id: str, body: bytes) -> None:
-        if reply.status == -1:  # already written (truncate)
+        if reply.status == -1:  # a truncated reply, already assembled
             self._record(body, 200)
+            self.wfile.write(reply.payload)
             return
         payload = reply.payload
         if isinstance(payload, bytes):
@@ -322,10 +322,8 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Connection"] = "close"
         if self.command == "HEAD":
             data = b""
-        try:
-            self.wfile.write(self._head(reply.status, headers) + data)
-        finally:
-            self._record(body, reply.status)
+        self._record(body, reply.status)  # before the reply, so a client sees it logged
+        self.wfile.write(self._head(reply.status, headers) + data)
         self.log_request(reply.status, len(data))
 
     def _record(self, body: bytes, status: int) -> None:

@@ -4,7 +4,7 @@ It shares no code with botocore's signer, so a signing bug cannot hide behind a 
 verifier. The emulator uses it to answer 403 as the service does; tests use it to check that
 our requests (and boto3's) verify.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> verify("GET", "/", {"Host": "x"}, b"", keys={}, region="us-east-1",
     ...        now=datetime.now(timezone.utc))
@@ -72,7 +72,7 @@ def _remove_dot_segments(path: str) -> str:
 def canonical_uri(raw_path: str) -> str:
     """The canonical URI of a (non-S3) request: the path as sent, normalized, encoded again.
 
-    Example:
+    Examples:
         >>> canonical_uri("/v1/apps/a%20b/endpoints/c%2Fd")
         '/v1/apps/a%2520b/endpoints/c%252Fd'
     """

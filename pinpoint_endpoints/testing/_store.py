@@ -16,7 +16,7 @@ Pure and thread-safe, so it can be unit-tested alone. Rules (service-facts.md):
   values of at most 100 characters, 50 values per attribute, 15 endpoints per ``UserId`` and
   15 KB per endpoint; going over raises `StoreError` (400).
 
-Example:
+Examples:
     >>> store = Store(seed=1)
     >>> store.update("app", "Ep-1", EndpointRequest(attributes={"A": ["x"]}))
     >>> store.update("app", "ep-1", EndpointRequest(attributes={"B": ["y"]}))

@@ -4,7 +4,7 @@ Fixtures:
     pinpoint_emulator: a running `Emulator`, fresh for each test.
     pinpoint_client: a `pinpoint_endpoints.Client` pointed at that emulator.
 
-Example:
+Examples:
     >>> def test_signup(pinpoint_client, pinpoint_emulator):  # doctest: +SKIP
     ...     pinpoint_client.update_endpoint("app", "ep-1", EndpointRequest(address="+12065550100"))
     ...     assert pinpoint_emulator.get("app", "ep-1").endpoint_status == "ACTIVE"

@@ -1,0 +1,33 @@
+"""The pytest plugin's fixtures, as a user's test suite sees them."""
+
+from __future__ import annotations
+
+import pytest
+
+from pinpoint_endpoints import Client, EndpointRequest
+from pinpoint_endpoints.testing import Emulator
+
+pytest_plugins = ["pytester"]
+
+
+def test_fixtures_work_in_a_users_suite(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from pinpoint_endpoints import EndpointRequest
+
+        def test_first(pinpoint_client, pinpoint_emulator):
+            pinpoint_client.update_endpoint("app", "ep", EndpointRequest(address="x"))
+            assert pinpoint_emulator.get("app", "ep").endpoint_status == "ACTIVE"
+
+        def test_second_starts_empty(pinpoint_emulator):
+            assert pinpoint_emulator.endpoints("app") == {}
+        """
+    )
+    # No conftest and no -p: the installed ``pytest11`` entry point provides the fixtures.
+    result = pytester.runpytest_subprocess("-W", "error")
+    result.assert_outcomes(passed=2)
+
+
+def test_fixtures_here(pinpoint_emulator: Emulator, pinpoint_client: Client) -> None:
+    pinpoint_client.update_endpoint("app", "ep", EndpointRequest(metrics={"m": 1}))
+    assert pinpoint_emulator.get("app", "ep").metrics == {"m": 1.0}  # type: ignore[union-attr]
