@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 import pinpoint_endpoints as pe
-from pinpoint_endpoints.cli._bulk import Failures, Output, RetryStats, Runner, Summary
+from pinpoint_endpoints.cli._bulk import (
+    Action,
+    Cancelled,
+    Failures,
+    Output,
+    RetryStats,
+    Runner,
+    Summary,
+)
 from pinpoint_endpoints.cli._checkpoint import Checkpoint
 from pinpoint_endpoints.cli._common import (
     EXIT_CREDENTIALS,
@@ -34,6 +42,7 @@ from pinpoint_endpoints.cli._common import (
 from pinpoint_endpoints.cli._progress import make_progress
 from pinpoint_endpoints.cli._records import (
     Record,
+    Unreadable,
     csv_header,
     csv_records,
     detect_format,
@@ -128,7 +137,7 @@ def _records(args: argparse.Namespace) -> tuple[Iterator[Record], int, dict[str,
     if fmt == "jsonl":
         return jsonl_records(read_lines(path)), count, run_id
     if first is not None:
-        if first[1] is None:
+        if isinstance(first[1], Unreadable):
             raise UsageError(f"{path}: the CSV header is not valid UTF-8")
         csv_header(first[1])  # an unknown column stops the run before anything is sent
     return csv_records(read_lines(path), args.list_separator), max(count - 1, 0), run_id
@@ -200,13 +209,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _cancellable(stop: threading.Event, seconds: float) -> None:
-    from pinpoint_endpoints.cli._bulk import Cancelled
-
     if stop.wait(seconds):
         raise Cancelled
 
 
-def _action(args: argparse.Namespace, client: pe.Client) -> tuple[Any, list[str]]:
+def _action(args: argparse.Namespace, client: pe.Client) -> tuple[Action, list[str]]:
     app: str = args.app
     absent: list[str] = []  # list.append is atomic: workers share it safely
 
@@ -226,7 +233,7 @@ def _action(args: argparse.Namespace, client: pe.Client) -> tuple[Any, list[str]
         found = client.get_endpoint(app, record.endpoint_id)
         return json.dumps(found.to_dict(), ensure_ascii=False)
 
-    actions = {"import": upsert, "delete-many": delete, "export": get}
+    actions: dict[str, Action] = {"import": upsert, "delete-many": delete, "export": get}
     return actions[args.command], absent
 
 

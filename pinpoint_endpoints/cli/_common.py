@@ -29,6 +29,7 @@ __all__ = [
     "exit_code_for",
     "global_options",
     "one_line",
+    "positive_int",
     "print_error",
 ]
 
@@ -65,7 +66,7 @@ def global_options(*, suppress: bool) -> argparse.ArgumentParser:
                        help="a named profile of the AWS config files")
     group.add_argument("--endpoint-url", default=default(None), metavar="URL",
                        help="send requests here, e.g. an emulator's URL")
-    group.add_argument("--max-attempts", type=_positive_int, default=default(None), metavar="N",
+    group.add_argument("--max-attempts", type=positive_int, default=default(None), metavar="N",
                        help="attempts per request, the first included "
                             "(default 3; 8 for bulk commands)")
     group.add_argument("--output", choices=("json", "table"), default=default("json"),
@@ -73,7 +74,8 @@ def global_options(*, suppress: bool) -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
     try:
         value = int(text)
     except ValueError:
@@ -82,8 +84,6 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
-
-positive_int: Final[Callable[[str], int]] = _positive_int
 
 
 def build_client(

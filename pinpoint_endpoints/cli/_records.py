@@ -31,6 +31,7 @@ import pinpoint_endpoints as pe
 
 __all__ = [
     "Record",
+    "Unreadable",
     "csv_records",
     "detect_format",
     "id_records",
@@ -52,8 +53,12 @@ class Record:
     error: str | None = None
 
 
-Line = tuple[int, "str | None"]
-"""A line number and the line's text without its terminator (``None``: not UTF-8)."""
+class Unreadable(str):
+    """The text of a line that is not valid UTF-8: its bytes, undecodable ones as ``\\xNN``."""
+
+
+Line = tuple[int, str]
+"""A line number and the line's text without its terminator (an `Unreadable` if not UTF-8)."""
 
 
 def _pascal(name: str) -> str:
@@ -88,10 +93,10 @@ def read_lines(path: Path) -> Iterator[Line]:
         for number, data in enumerate(handle, start=1):
             data = data.rstrip(b"\r\n")
             try:
-                text: str | None = data.decode("utf-8-sig" if number == 1 else "utf-8")
+                text = data.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError:
-                text = None
-            if text is not None and not text.strip():
+                text = Unreadable(data.decode("utf-8", "backslashreplace"))
+            if not text.strip():
                 continue
             yield number, text
 
@@ -118,8 +123,8 @@ def detect_format(path: Path, first_line: str | None) -> str:
     return "jsonl" if first_line is not None and first_line.lstrip().startswith("{") else "csv"
 
 
-def _unreadable(number: int) -> Record:
-    return Record(number, "", error="the line is not valid UTF-8")
+def _unreadable(number: int, text: str) -> Record:
+    return Record(number, text, error="the line is not valid UTF-8")
 
 
 def parse_request(data: Any, *, where: str = "$") -> pe.EndpointRequest:
@@ -143,8 +148,8 @@ def parse_request(data: Any, *, where: str = "$") -> pe.EndpointRequest:
 def jsonl_records(lines: Iterable[Line]) -> Iterator[Record]:
     """One record a line: an EndpointRequest object plus its ``"Id"``."""
     for number, text in lines:
-        if text is None:
-            yield _unreadable(number)
+        if isinstance(text, Unreadable):
+            yield _unreadable(number, text)
             continue
         try:
             data = json.loads(text)
@@ -231,10 +236,10 @@ def csv_records(lines: Iterable[Line], separator: str) -> Iterator[Record]:
     """Records from CSV lines; the first line is the header (validate it with `csv_header`)."""
     columns: list[str] | None = None
     for number, text in lines:
-        if text is None:
+        if isinstance(text, Unreadable):
             if columns is None:
                 raise pe.ValidationError("the CSV header is not valid UTF-8")
-            yield _unreadable(number)
+            yield _unreadable(number, text)
             continue
         if columns is None:
             columns = csv_header(text)
@@ -258,7 +263,8 @@ def csv_records(lines: Iterable[Line], separator: str) -> Iterator[Record]:
 def id_records(lines: Iterable[Line]) -> Iterator[Record]:
     """One endpoint id a line, taken exactly as written (only the line end is removed)."""
     for number, text in lines:
-        yield _unreadable(number) if text is None else Record(number, text, text)
+        yield _unreadable(number, text) if isinstance(text, Unreadable) else \
+            Record(number, text, text)
 
 
 RecordReader = Callable[[Iterable[Line]], Iterator[Record]]

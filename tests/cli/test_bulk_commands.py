@@ -84,7 +84,8 @@ def test_bad_lines_go_to_the_failures_file_and_the_rest_is_imported(
         assert "\n" not in got[number]["error"]
     assert "$.Location.Latitude" in got[min(bad)]["error"]
     assert "unknown field Adress" in got[max(bad)]["error"]
-    assert got[bad_utf8_line]["error"] == "the line is not valid UTF-8"
+    assert got[bad_utf8_line] == {"line": bad_utf8_line, "record": "\\xff\\xfe bad bytes",
+                                  "error": "the line is not valid UTF-8"}
     assert_stored(emu, APP, good)
     assert "20 succeeded, 6 failed" in result.err
     assert "typo@example.com" not in result.err  # personal data stays in the user's files

@@ -9,6 +9,7 @@ import pytest
 
 import pinpoint_endpoints as pe
 from pinpoint_endpoints.cli._records import (
+    Unreadable,
     csv_header,
     csv_records,
     detect_format,
@@ -19,7 +20,7 @@ from pinpoint_endpoints.cli._records import (
 )
 
 
-def lines(path: Path, data: bytes) -> list[tuple[int, str | None]]:
+def lines(path: Path, data: bytes) -> list[tuple[int, str]]:
     path.write_bytes(data)
     return list(read_lines(path))
 
@@ -30,7 +31,9 @@ def test_lines_are_numbered_from_1_and_blank_lines_skipped(tmp_path: Path) -> No
 
 
 def test_a_line_that_is_not_utf8_is_kept_as_unreadable(tmp_path: Path) -> None:
-    assert lines(tmp_path / "f", b"ok\n\xff\xfe\n") == [(1, "ok"), (2, None)]
+    got = lines(tmp_path / "f", b"ok\n\xff\xfe id\n")
+    assert got == [(1, "ok"), (2, "\\xff\\xfe id")]
+    assert not isinstance(got[0][1], Unreadable) and isinstance(got[1][1], Unreadable)
 
 
 def test_a_byte_order_mark_is_ignored(tmp_path: Path) -> None:
@@ -83,9 +86,9 @@ def test_jsonl_bad_lines_become_records_with_their_error(text: str, error: str) 
     assert got.error is not None and error in got.error
 
 
-def test_jsonl_unreadable_line() -> None:
-    [got] = jsonl_records([(2, None)])
-    assert got.line == 2 and got.error == "the line is not valid UTF-8"
+def test_jsonl_unreadable_line_keeps_its_bytes_escaped() -> None:
+    [got] = jsonl_records([(2, Unreadable("{\\xff}"))])
+    assert (got.line, got.raw, got.error) == (2, "{\\xff}", "the line is not valid UTF-8")
 
 
 HEADER = ("Id,ChannelType,Address,Location.Latitude,Attributes.Interests,User.UserId,"
@@ -141,7 +144,7 @@ def test_csv_header_problems_are_validation_errors(header: str, error: str) -> N
 
 
 def test_id_lists_take_each_line_exactly() -> None:
-    got = list(id_records([(1, "e1"), (3, " e 2 "), (4, None)]))
+    got = list(id_records([(1, "e1"), (3, " e 2 "), (4, Unreadable("\\xff"))]))
     assert [(r.line, r.endpoint_id) for r in got[:2]] == [(1, "e1"), (3, " e 2 ")]
     assert got[2].error == "the line is not valid UTF-8"
 
