@@ -13,6 +13,7 @@ Examples:
 
 from __future__ import annotations
 
+import math
 import random as _random
 import threading
 import time
@@ -154,8 +155,12 @@ class AdaptiveRateLimiter:
     sliding window rather than reacting to each one, so sporadic 429s (noise) do not collapse
     the rate: when the share passes ``threshold`` it cuts the rate to ``beta`` times what was
     actually getting through; otherwise it grows the rate, doubling per window while below the
-    last cut (slow start) and by ``step`` of it afterwards. When the limiter is no longer what
-    holds the sender back it switches itself off.
+    last cut (slow start) and by ``step`` of it afterwards. The first throttle sets no ceiling
+    (it may be noise, or a burst of throttles before anything got through): the rate doubles
+    from there until a window's share of throttles shows the quota; a window needs at least
+    ``min_throttles`` throttles to count as evidence, so at a low rate a lone 429 cannot pin
+    the rate down. When the limiter is no longer what holds the sender back it switches
+    itself off.
     """
 
     def __init__(
@@ -166,6 +171,7 @@ class AdaptiveRateLimiter:
         beta: float = 0.7,
         step: float = 0.1,
         min_rate: float = 0.5,
+        min_throttles: int = 3,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -174,12 +180,14 @@ class AdaptiveRateLimiter:
         self._beta = beta
         self._step = step
         self._min_rate = min_rate
+        self._min_throttles = min_throttles
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._outcomes: deque[tuple[float, bool]] = deque()
         self._rate: float | None = None
         self._ssthresh = 0.0
+        self._since: float | None = None
         self._next_send = 0.0
         self._last_adjust = 0.0
 
@@ -211,26 +219,39 @@ class AdaptiveRateLimiter:
             throttles = sum(1 for _, t in self._outcomes if t)
             measured = sent / self._window
             if self._rate is None:
+                if self._since is None:
+                    self._since = now
                 if throttled:
-                    self._engage(now, measured, throttles)
+                    span = max(min(self._window, now - self._since), self._window / 10)
+                    self._engage(now, (sent - throttles) / span)
                 return
             if now - self._last_adjust < self._window:
                 return
             self._last_adjust = now
-            if throttles / sent > self._threshold:
-                self._ssthresh = max(self._min_rate, (sent - throttles) / self._window)
-                self._rate = max(self._min_rate, self._ssthresh * self._beta)
-            elif self._rate < self._ssthresh:
+            if throttles >= self._min_throttles and throttles / sent > self._threshold:
+                good = (sent - throttles) / self._window
+                if good > 0:
+                    self._ssthresh = max(self._min_rate, good)
+                    self._rate = max(self._min_rate, good * self._beta)
+                else:  # nothing got through: no quota to learn from, back off and probe again
+                    self._ssthresh = math.inf
+                    self._rate = max(self._min_rate, self._rate * self._beta)
+                return
+            if self._rate < self._ssthresh:
                 self._rate = min(self._ssthresh, self._rate * 2)
             else:
                 self._rate += max(self._step * self._ssthresh, self._min_rate)
-                if self._rate > 4 * max(measured, self._min_rate):
-                    self._rate = None  # we are no longer the bottleneck
-                    self._outcomes.clear()
+            if self._rate > 4 * max(measured, self._min_rate):
+                self._rate = None  # we are no longer the bottleneck
+                self._outcomes.clear()
+                self._since = None
 
-    def _engage(self, now: float, measured: float, throttles: int) -> None:
-        good = max(self._min_rate, measured - throttles / self._window)
-        self._ssthresh = good
+    def _engage(self, now: float, good: float) -> None:
+        # One throttle says little about the quota (it may be noise, or a burst of throttles
+        # before anything got through), so start from what was getting through, measured over
+        # the time actually observed, and keep doubling (slow start) until a window's share
+        # of throttles shows where the quota is.
+        self._ssthresh = math.inf
         self._rate = max(self._min_rate, good * self._beta)
         self._last_adjust = now
         self._next_send = now

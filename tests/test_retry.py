@@ -433,3 +433,21 @@ def test_limiter_ignores_sporadic_throttles() -> None:
         limiter.acquire()
         limiter.record(throttled=i % 100 == 0)
     assert limiter.rate is None or limiter.rate >= engaged_at
+
+
+def test_limiter_recovers_from_throttles_before_anything_got_through() -> None:
+    # Throttles at the very start (a burst, or a Retry-After) measure a goodput of ~0; the
+    # limiter must not crawl from there but ramp back up to the quota.
+    t = FakeTime()
+    limiter = AdaptiveRateLimiter(clock=t.clock, sleep=t.sleep)
+    service = Service(t, 400.0)
+    limiter.acquire()
+    for _ in range(8):  # eight requests in flight together, all throttled
+        limiter.record(throttled=True)
+    for _ in range(12):  # and their retries, throttled again one by one
+        limiter.acquire()
+        limiter.record(throttled=True)
+    drive(limiter, t, service, 20.0, offered=1000.0)
+    late_sent, late_throttled = drive(limiter, t, service, 10.0, offered=1000.0)
+    assert late_sent / 10.0 >= 250.0, late_sent / 10.0
+    assert late_throttled / late_sent < 0.25

@@ -1,35 +1,60 @@
 """Argument parsing and dispatch: a small registry of command modules.
 
-Each command module exposes ``add_parser(subparsers)`` (which sets ``func=run`` on its parser)
-and ``run(args) -> int``. To add a command, write a module and list it in `COMMANDS`.
+Each command module exposes ``add_parser(subparsers) -> None`` and ``run(args) -> int``; to add
+a command, write a module and list it in `COMMANDS`. Every parser a module adds is dispatched
+to that module's ``run``.
 
-Exit codes: 0 success, 1 the service answered an error, 2 usage or validation error,
-3 credentials or connection problem, 130 interrupted.
+Example:
+    >>> main(["get", "my-app", "device-1", "--endpoint-url", URL])  # doctest: +SKIP
+    0
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from types import ModuleType
+from typing import Final
 
 from pinpoint_endpoints._version import __version__
-from pinpoint_endpoints.cli import _demo, _serve
+from pinpoint_endpoints.cli import _bulk_commands, _commands, _demo, _serve
+from pinpoint_endpoints.cli._common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    PROG,
+    global_options,
+    print_error,
+)
 
-COMMANDS: list[ModuleType] = [_serve, _demo]
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+COMMANDS: Final[tuple[ModuleType, ...]] = (_commands, _bulk_commands, _serve, _demo)
+EXTRA_MISSING: Final = (
+    f"{PROG} needs its CLI extra: pip install 'pinpoint-endpoints[cli]'"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser with every registered command."""
+    """The full parser: global options, then one subparser per command."""
     parser = argparse.ArgumentParser(
-        prog="pinpoint-endpoints",
-        description="Amazon Pinpoint endpoints from the command line, and a local emulator.",
+        prog=PROG,
+        parents=[global_options(suppress=False)],
+        description="Read, write and bulk-load Amazon Pinpoint endpoints.",
+        epilog="Exit codes: 0 all succeeded; 1 some records failed or the service answered an "
+               "error; 2 usage or validation error; 3 credentials or connection problem; "
+               "130 interrupted (after the checkpoint is saved).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
+        before = set(subparsers.choices)
         module.add_parser(subparsers)
+        run: Callable[[argparse.Namespace], int] = module.run
+        for name, sub in subparsers.choices.items():
+            if name not in before:
+                sub.set_defaults(_run=run)
     return parser
 
 
@@ -37,15 +62,27 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
     Example:
-        >>> main(["demo"])  # doctest: +SKIP
-        0
+        >>> main(["--version"])  # doctest: +SKIP
     """
-    args = build_parser().parse_args(argv)
-    run: Callable[[argparse.Namespace], int] = args.func
+    try:
+        import rich  # noqa: F401  (the extra's marker: progress bars and tables)
+    except ImportError:
+        print(EXTRA_MISSING, file=sys.stderr)
+        return EXIT_USAGE
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 for --help
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    run: Callable[[argparse.Namespace], int] = args._run
     try:
         return run(args)
+    except BrokenPipeError:  # `... | head`: the reader went away; not our error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print_error("interrupted")
         return 130
 
 

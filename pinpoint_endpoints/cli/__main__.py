@@ -1,0 +1,5 @@
+"""``python -m pinpoint_endpoints.cli``: the same as the ``pinpoint-endpoints`` script."""
+
+from pinpoint_endpoints.cli._main import main
+
+raise SystemExit(main())

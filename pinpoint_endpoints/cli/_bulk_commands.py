@@ -1,0 +1,260 @@
+"""Bulk commands: ``import``, ``delete-many`` and ``export``, over the `_bulk` runner.
+
+Example:
+    $ pinpoint-endpoints import my-app people.csv --failures failed.jsonl --checkpoint run.ckpt
+    $ pinpoint-endpoints export my-app --ids ids.txt --out endpoints.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Final
+
+import pinpoint_endpoints as pe
+from pinpoint_endpoints.cli._bulk import (
+    Action,
+    Cancelled,
+    Failures,
+    Output,
+    RetryStats,
+    Runner,
+    Summary,
+)
+from pinpoint_endpoints.cli._checkpoint import Checkpoint
+from pinpoint_endpoints.cli._common import (
+    EXIT_CREDENTIALS,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    PROG,
+    UsageError,
+    build_client,
+    exit_code_for,
+    global_options,
+    positive_int,
+    print_error,
+)
+from pinpoint_endpoints.cli._progress import make_progress
+from pinpoint_endpoints.cli._records import (
+    Record,
+    Unreadable,
+    csv_header,
+    csv_records,
+    detect_format,
+    id_records,
+    jsonl_records,
+    read_lines,
+    scan,
+)
+
+__all__ = ["add_parser", "run"]
+
+BULK_ATTEMPTS: Final = 8
+_RESUME_HELP: Final = (
+    "With --checkpoint FILE, finished lines are saved as the run goes; run the same command "
+    "again (after Ctrl-C, a crash or failures) and it skips them and does the rest. A line in "
+    "flight when the run stopped is done again, which is safe: upserts and deletes are "
+    "idempotent. Failed lines are not marked finished, so a rerun retries them. Throttling is "
+    "expected: the client slows to the rate the service allows and retries (--max-attempts, "
+    f"default {BULK_ATTEMPTS}); a record that still fails goes to --failures as "
+    '{"line": N, "record": "<the line>", "error": "<why>"}.'
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``import``, ``delete-many`` and ``export``."""
+    bulk = argparse.ArgumentParser(add_help=False)
+    group = bulk.add_argument_group("bulk options")
+    group.add_argument("--concurrency", type=positive_int, default=8, metavar="N",
+                       help="requests in flight at once (default 8)")
+    group.add_argument("--failures", type=Path, metavar="FILE",
+                       help="write every record that did not succeed here, one JSON a line")
+    group.add_argument("--checkpoint", type=Path, metavar="FILE",
+                       help="save finished lines here and resume from them on a rerun")
+    parents = [global_options(suppress=True), bulk]
+    imp = subparsers.add_parser(
+        "import", parents=parents, help="upsert endpoints from JSON Lines or CSV",
+        description="UpdateEndpoint for every record of FILE. JSON Lines: one EndpointRequest "
+                    "object a line plus its \"Id\" (export's output imports as is). CSV: a "
+                    "header of JSON paths (Id,ChannelType,Address,Location.Latitude,"
+                    "Attributes.Interests,User.UserId,User.UserAttributes.Plan,Metrics.score); "
+                    "an empty cell leaves the field unset; list cells are split on "
+                    "--list-separator; one record a physical line. Blank lines are skipped.",
+        epilog=_RESUME_HELP)
+    imp.add_argument("app", metavar="APP", help="the application (project) id")
+    imp.add_argument("file", metavar="FILE", type=Path, help="JSON Lines or CSV")
+    imp.add_argument("--format", choices=("auto", "jsonl", "csv"), default="auto",
+                     help="auto (default): .csv is CSV, .jsonl/.ndjson/.json is JSON Lines, "
+                          "else a first line starting with { is JSON Lines")
+    imp.add_argument("--list-separator", default=";", metavar="SEP",
+                     help="separates the values of a CSV list cell (default ;)")
+    dele = subparsers.add_parser(
+        "delete-many", parents=parents, help="delete the endpoints listed in a file",
+        description="DeleteEndpoint for every id of FILE (one a line, taken exactly as "
+                    "written). An id that does not exist counts as deleted (reported as "
+                    "'already absent'), so a resumed run does not fail on what it deleted "
+                    "before.", epilog=_RESUME_HELP)
+    dele.add_argument("app", metavar="APP", help="the application (project) id")
+    dele.add_argument("file", metavar="FILE", type=Path, help="endpoint ids, one a line")
+    exp = subparsers.add_parser(
+        "export", parents=parents, help="GET the listed endpoints to JSON Lines",
+        description="GetEndpoint for every id of --ids, one endpoint's JSON a line (in the "
+                    "order they finish). With --checkpoint and --out, a resumed run appends "
+                    "without repeating a line.", epilog=_RESUME_HELP)
+    exp.add_argument("app", metavar="APP", help="the application (project) id")
+    exp.add_argument("--ids", required=True, type=Path, dest="file", metavar="FILE",
+                     help="endpoint ids, one a line")
+    exp.add_argument("--out", type=Path, metavar="FILE", help="where to write (default stdout)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one bulk command; prints a summary line and returns the exit code."""
+    try:
+        return _run(args)
+    except (pe.PinpointError, UsageError) as exc:
+        print_error(exc)
+        return exit_code_for(exc)
+
+
+def _records(args: argparse.Namespace) -> tuple[Iterator[Record], int, dict[str, Any]]:
+    """The records, their count and what identifies the run (for the checkpoint)."""
+    path: Path = args.file
+    try:
+        digest, count = scan(path)
+        first = next(read_lines(path), None)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    run_id: dict[str, Any] = {"command": args.command, "app": args.app, "input": digest}
+    if args.command != "import":
+        return id_records(read_lines(path)), count, run_id
+    fmt = args.format if args.format != "auto" else detect_format(path, first[1] if first else None)
+    run_id.update(format=fmt, list_separator=args.list_separator)
+    if fmt == "jsonl":
+        return jsonl_records(read_lines(path)), count, run_id
+    if first is not None:
+        if isinstance(first[1], Unreadable):
+            raise UsageError(f"{path}: the CSV header is not valid UTF-8")
+        csv_header(first[1])  # an unknown column stops the run before anything is sent
+    return csv_records(read_lines(path), args.list_separator), max(count - 1, 0), run_id
+
+
+def _open_output(path: Path | None, checkpoint: Checkpoint | None) -> Output:
+    if path is None:
+        return Output(sys.stdout.buffer, seekable=False)
+    keep = checkpoint.out_size if checkpoint is not None else None
+    try:
+        if keep is None:
+            handle: IO[bytes] = path.open("wb")
+        else:
+            handle = path.open("r+b")
+            if handle.seek(0, 2) < keep:
+                handle.close()
+                raise UsageError(f"{path} is shorter than the checkpoint says: it was changed "
+                                 "since the earlier run; remove the checkpoint to start afresh")
+            handle.truncate(keep)  # lines written after the last checkpoint batch are redone
+            handle.seek(keep)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return Output(handle, seekable=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    records, total, run_id = _records(args)
+    checkpoint = Checkpoint.open(args.checkpoint, run_id) if args.checkpoint else None
+    handles: list[Any] = [checkpoint] if checkpoint else []
+    try:
+        output = None
+        if args.command == "export":
+            output = _open_output(args.out, checkpoint)
+            if args.out is not None:
+                handles.append(output)
+        try:
+            failures = Failures(args.failures.open("w", encoding="utf-8")
+                                if args.failures else None)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.failures}: {exc.strerror or exc}") from exc
+        handles.append(failures)
+        stats, stop = RetryStats(), threading.Event()
+        start = len(checkpoint.done) if checkpoint else 0
+        with build_client(args, default_attempts=BULK_ATTEMPTS, adaptive=True,
+                          pool=args.concurrency, on_retry=stats.record,
+                          sleep=lambda s: _cancellable(stop, s)) as client:
+            action, absent = _action(args, client)
+            progress = make_progress(args.command, total, start=start)
+            runner = Runner(action, concurrency=args.concurrency, failures=failures,
+                            progress=progress, checkpoint=checkpoint, output=output, stop=stop)
+            try:
+                summary = runner.run(records)
+            finally:
+                progress.close()
+    finally:
+        for handle in handles:
+            handle.close()
+    _report(args, summary, stats, absent)
+    if summary.fatal is not None:
+        print_error(summary.fatal)
+        return EXIT_CREDENTIALS
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    if summary.unreachable and not summary.succeeded:
+        print(f"{PROG}: error: the service could not be reached; nothing succeeded",
+              file=sys.stderr)
+        return EXIT_CREDENTIALS
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _cancellable(stop: threading.Event, seconds: float) -> None:
+    if stop.wait(seconds):
+        raise Cancelled
+
+
+def _action(args: argparse.Namespace, client: pe.Client) -> tuple[Action, list[str]]:
+    app: str = args.app
+    absent: list[str] = []  # list.append is atomic: workers share it safely
+
+    def upsert(record: Record) -> None:
+        assert record.endpoint_id is not None and record.request is not None
+        client.update_endpoint(app, record.endpoint_id, record.request)
+
+    def delete(record: Record) -> None:
+        assert record.endpoint_id is not None
+        try:
+            client.delete_endpoint(app, record.endpoint_id)
+        except pe.NotFoundException:
+            absent.append(record.endpoint_id)
+
+    def get(record: Record) -> str:
+        assert record.endpoint_id is not None
+        found = client.get_endpoint(app, record.endpoint_id)
+        return json.dumps(found.to_dict(), ensure_ascii=False)
+
+    actions: dict[str, Action] = {"import": upsert, "delete-many": delete, "export": get}
+    return actions[args.command], absent
+
+
+def _report(args: argparse.Namespace, summary: Summary, stats: RetryStats,
+            absent: list[str]) -> None:
+    rate = (summary.succeeded + summary.failed) / max(summary.seconds, 1e-9)
+    parts = [f"{summary.succeeded} succeeded"]
+    if absent:
+        parts[0] += f" ({len(absent)} already absent)"
+    parts.append(f"{summary.failed} failed")
+    if summary.skipped:
+        parts.append(f"{summary.skipped} skipped (finished by an earlier run)")
+    line = (f"{args.command}: {', '.join(parts)} in {summary.seconds:.1f} s ({rate:.0f}/s); "
+            f"{stats}")
+    print(line, file=sys.stderr)
+    if summary.failed and args.failures:
+        print(f"{PROG}: the records that failed are in {args.failures}", file=sys.stderr)
+    if summary.interrupted:
+        if args.checkpoint:
+            print(f"{PROG}: interrupted; progress saved in {args.checkpoint}: run the same "
+                  "command again to resume", file=sys.stderr)
+        else:
+            print(f"{PROG}: interrupted; without --checkpoint a rerun starts from the "
+                  "beginning (safe: every operation is idempotent)", file=sys.stderr)

@@ -1,0 +1,316 @@
+"""import / delete-many / export against the emulator: nothing lost under throttling and
+faults, bad lines reported exactly, interrupted runs resumed without repeating work."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import pinpoint_endpoints as pe
+from pinpoint_endpoints.testing import Emulator
+from tests.cli.conftest import Cli, assert_stored, endpoint_record, write_jsonl
+
+APP = "bulk-app"
+N = 2000
+
+
+@pytest.fixture
+def limited() -> Iterator[Emulator]:
+    """An emulator whose UpdateEndpoint quota is far below what 8 workers can send."""
+    with Emulator(rate_limits={"UpdateEndpoint": 400.0, "DeleteEndpoint": 400.0,
+                               "GetEndpoint": 400.0}) as emulator:
+        yield emulator
+
+
+def put_paths(emu: Emulator) -> Counter[str]:
+    """How many UpdateEndpoint requests each endpoint got that the service accepted."""
+    return Counter(r.path.rsplit("/", 1)[-1] for r in emu.requests
+                   if r.method == "PUT" and r.status == 202)
+
+
+def test_import_under_throttling_and_faults_loses_nothing(
+    limited: Emulator, aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    records = [endpoint_record(i) for i in range(N)]
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    failures = tmp_path / "failures.jsonl"
+    limited.faults.random(0.03, kinds=("throttle", "reset", "500"), seed=7)
+    cli = Cli(limited, capsys)
+    result = cli("import", APP, str(source), "--failures", str(failures))
+    assert result.code == 0, result.err
+    assert failures.read_text() == ""
+    assert_stored(limited, APP, records)
+    summary = result.err.strip().splitlines()[-1]
+    assert summary.startswith(f"import: {N} succeeded, 0 failed")
+    throttled = int(summary.split("retries: ")[1].split(" throttled")[0])
+    assert throttled > 0  # the quota was really hit, and every throttled record was retried
+
+
+def test_bad_lines_go_to_the_failures_file_and_the_rest_is_imported(
+    cli: Cli, emu: Emulator, tmp_path: Path
+) -> None:
+    good = [endpoint_record(i) for i in range(20)]
+    lines = [json.dumps(r) for r in good]
+    bad = {
+        3: '{"Id": "x1", "Location": {"Latitude": "north"}}',
+        8: "{not json",
+        12: '{"Id": "bad$id", "Address": "a@example.com"}',
+        15: '{"Address": "no-id@example.com"}',
+        21: '{"Id": "x2", "Adress": "typo@example.com"}',
+    }
+    for number in sorted(bad):
+        lines.insert(number - 1, bad[number])
+    lines.insert(5, "")  # a blank line: skipped, but it still counts for line numbers
+    bad = {(n + 1 if n >= 6 else n): text for n, text in bad.items()}
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(("\n".join(lines) + "\n").encode() + b"\xff\xfe bad bytes\n")
+    bad_utf8_line = len(lines) + 1
+    failures = tmp_path / "failures.jsonl"
+    result = cli("import", APP, str(source), "--failures", str(failures))
+    assert result.code == 1
+    got = {f["line"]: f for f in map(json.loads, failures.read_text().splitlines())}
+    assert sorted(got) == sorted([*bad, bad_utf8_line])
+    for number, text in bad.items():
+        assert got[number]["record"] == text
+        assert "\n" not in got[number]["error"]
+    assert "$.Location.Latitude" in got[min(bad)]["error"]
+    assert "unknown field Adress" in got[max(bad)]["error"]
+    assert got[bad_utf8_line] == {"line": bad_utf8_line, "record": "\\xff\\xfe bad bytes",
+                                  "error": "the line is not valid UTF-8"}
+    assert_stored(emu, APP, good)
+    assert "20 succeeded, 6 failed" in result.err
+    assert "typo@example.com" not in result.err  # personal data stays in the user's files
+
+
+def test_csv_import_with_json_path_columns(cli: Cli, emu: Emulator, tmp_path: Path) -> None:
+    source = tmp_path / "people.csv"
+    source.write_text(
+        "Id,ChannelType,Address,Location.Latitude,Attributes.Interests,User.UserId,"
+        "User.UserAttributes.Plan,Metrics.score\n"
+        "e1,EMAIL,ann@example.com,47.5,music|film,u1,gold,3.5\n"
+        "\n"
+        "e2,SMS,+12065550100,,,,,\n"
+        "e3,SMS,+12065550101,north,,,,\n"
+    )
+    failures = tmp_path / "failures.jsonl"
+    result = cli("import", APP, str(source), "--list-separator", "|",
+                 "--failures", str(failures))
+    assert result.code == 1
+    e1 = emu.get(APP, "e1")
+    assert e1 is not None and e1.attributes == {"Interests": ["music", "film"]}
+    assert e1.location is not None and e1.location.latitude == 47.5
+    assert e1.user == pe.EndpointUser(user_id="u1", user_attributes={"Plan": ["gold"]})
+    assert e1.metrics == {"score": 3.5}
+    e2 = emu.get(APP, "e2")
+    assert e2 is not None and e2.attributes is None and e2.location is None
+    [failure] = map(json.loads, failures.read_text().splitlines())
+    assert failure == {"line": 5, "record": "e3,SMS,+12065550101,north,,,,",
+                       "error": "Location.Latitude: not a number"}
+
+
+def test_an_unknown_csv_column_stops_before_anything_is_sent(
+    cli: Cli, emu: Emulator, tmp_path: Path
+) -> None:
+    source = tmp_path / "people.csv"
+    source.write_text("Id,Adress\ne1,ann@example.com\n")
+    result = cli("import", APP, str(source))
+    assert result.code == 2 and "unknown CSV column 'Adress'" in result.err
+    assert emu.requests == []
+
+
+def test_a_missing_input_file_is_exit_2(cli: Cli, tmp_path: Path) -> None:
+    assert cli("import", APP, str(tmp_path / "nope.jsonl")).code == 2
+
+
+def test_no_credentials_stops_a_bulk_run_with_exit_3(
+    cli: Cli, emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    source = write_jsonl(tmp_path / "in.jsonl", [endpoint_record(i) for i in range(50)])
+    result = cli("import", APP, str(source))
+    assert result.code == 3 and "no AWS credentials found" in result.err
+    assert emu.requests == []
+
+
+def test_delete_many_and_export(cli: Cli, emu: Emulator, tmp_path: Path) -> None:
+    records = [endpoint_record(i) for i in range(30)]
+    assert cli("import", APP, str(write_jsonl(tmp_path / "in.jsonl", records))).code == 0
+    ids = tmp_path / "ids.txt"
+    ids.write_text("".join(f"ep-{i}\n" for i in range(10)) + "\nnever-existed\n")
+    out = tmp_path / "out.jsonl"
+    result = cli("export", APP, "--ids", str(ids), "--out", str(out),
+                 "--failures", str(tmp_path / "export-failures.jsonl"))
+    assert result.code == 1  # never-existed is not there to export
+    exported = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(e["Id"] for e in exported) == sorted(f"ep-{i}" for i in range(10))
+    assert all(e == emu.get(APP, e["Id"]).to_dict() for e in exported)  # type: ignore[union-attr]
+    [failure] = map(json.loads, (tmp_path / "export-failures.jsonl").read_text().splitlines())
+    assert failure["line"] == 12 and failure["record"] == "never-existed"
+    assert failure["error"].startswith("NotFoundException (404) on GetEndpoint")
+
+    # export's output imports back as is
+    emu.reset_state()
+    assert cli("import", APP, str(out)).code == 0
+    assert sorted(emu.endpoints(APP)) == sorted(f"ep-{i}" for i in range(10))
+
+    result = cli("delete-many", APP, str(ids))
+    assert result.code == 0, result.err
+    assert emu.endpoints(APP) == {}
+    assert "11 succeeded (1 already absent), 0 failed" in result.err
+
+
+def test_export_to_stdout(cli: Cli, emu: Emulator, tmp_path: Path) -> None:
+    with emu.client() as client:
+        client.update_endpoint(APP, "e1", pe.EndpointRequest(address="ann@example.com"))
+    ids = tmp_path / "ids.txt"
+    ids.write_text("e1\n")
+    result = cli("export", APP, "--ids", str(ids))
+    assert result.code == 0
+    assert json.loads(result.out)["Address"] == "ann@example.com"
+
+
+def test_a_finished_checkpoint_makes_a_rerun_do_nothing(
+    cli: Cli, emu: Emulator, tmp_path: Path
+) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", [endpoint_record(i) for i in range(40)])
+    checkpoint = tmp_path / "run.ckpt"
+    assert cli("import", APP, str(source), "--checkpoint", str(checkpoint)).code == 0
+    before = len(emu.requests)
+    result = cli("import", APP, str(source), "--checkpoint", str(checkpoint))
+    assert result.code == 0 and len(emu.requests) == before
+    assert "40 skipped" in result.err
+    other = write_jsonl(tmp_path / "other.jsonl", [endpoint_record(1)])
+    result = cli("import", APP, str(other), "--checkpoint", str(checkpoint))
+    assert result.code == 2 and "belongs to another run" in result.err
+
+
+def test_a_rerun_retries_only_what_failed(cli: Cli, emu: Emulator, tmp_path: Path) -> None:
+    records = [endpoint_record(i) for i in range(30)]
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    checkpoint = tmp_path / "run.ckpt"
+    emu.faults.fail(500, 3)
+    assert cli("import", APP, str(source), "--checkpoint", str(checkpoint),
+               "--max-attempts", "1", "--concurrency", "1").code == 1
+    assert len(emu.endpoints(APP)) == 27
+    first = sum(put_paths(emu).values())
+    result = cli("import", APP, str(source), "--checkpoint", str(checkpoint))
+    assert result.code == 0 and "3 succeeded, 0 failed, 27 skipped" in result.err
+    assert sum(put_paths(emu).values()) == first + 3
+    assert_stored(emu, APP, records)
+
+
+def _env(emu: Emulator) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(AWS_ACCESS_KEY_ID=emu.credentials.access_key,
+               AWS_SECRET_ACCESS_KEY=emu.credentials.secret_key, AWS_REGION=emu.region,
+               PYTHONWARNINGS="error")
+    return env
+
+
+def _done_lines(checkpoint: Path) -> int:
+    try:
+        text = checkpoint.read_text()
+    except FileNotFoundError:
+        return 0
+    return sum(len(json.loads(line)["done"]) for line in text.splitlines()[1:]
+               if line.startswith('{"done"'))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+def test_an_interrupted_import_resumes_without_repeating_or_losing_work(
+    limited: Emulator, aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    sig: signal.Signals,
+) -> None:
+    records = [endpoint_record(i) for i in range(N)]
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    checkpoint, failures = tmp_path / "run.ckpt", tmp_path / "failures.jsonl"
+    limited.faults.random(0.02, kinds=("throttle", "reset"), seed=11)
+    argv = ["import", APP, str(source), "--checkpoint", str(checkpoint),
+            "--failures", str(failures), "--endpoint-url", limited.endpoint_url]
+    with subprocess.Popen([sys.executable, "-m", "pinpoint_endpoints.cli", *argv],
+                          env=_env(limited), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as proc:
+        deadline = time.monotonic() + 30
+        while _done_lines(checkpoint) < N // 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    assert _done_lines(checkpoint) < N, "the run finished before it could be interrupted"
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130, err
+        assert "progress saved in" in err
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    first_run = put_paths(limited)
+    with checkpoint.open() as handle:
+        handle.readline()
+        saved = {n for line in handle for n in json.loads(line)["done"]} \
+            if sig == signal.SIGINT else set()
+
+    cli = Cli(limited, capsys)
+    result = cli("import", APP, str(source), "--checkpoint", str(checkpoint),
+                 "--failures", str(failures))
+    assert result.code == 0, result.err
+    assert failures.read_text() == ""
+    assert_stored(limited, APP, records)
+    both_runs = put_paths(limited)
+    if sig == signal.SIGINT:
+        # Ctrl-C let the requests in flight finish and saved every finished line: the rerun
+        # wrote none of them again, and no endpoint was written twice.
+        assert saved
+        for line in saved:
+            endpoint = f"ep-{line - 1}"
+            assert both_runs[endpoint] == first_run[endpoint] == 1
+        assert sum(both_runs.values()) == N
+    else:
+        # kill -9 loses what was not yet committed; those few are written again (idempotent)
+        assert sum(both_runs.values()) >= N
+
+
+def test_a_resumed_export_cuts_what_the_crash_left_and_never_duplicates(
+    cli: Cli, emu: Emulator, tmp_path: Path
+) -> None:
+    with emu.client() as client:
+        for i in range(20):
+            client.update_endpoint(APP, f"e{i}", pe.EndpointRequest(address=f"u{i}@example.com"))
+    ids = tmp_path / "ids.txt"
+    ids.write_text("".join(f"e{i}\n" for i in range(20)))
+    out, checkpoint = tmp_path / "out.jsonl", tmp_path / "run.ckpt"
+    argv = ["export", APP, "--ids", str(ids), "--out", str(out), "--checkpoint", str(checkpoint)]
+    assert cli(*argv).code == 0
+    complete = out.read_bytes()
+    assert cli(*argv).code == 0  # a rerun of a finished export keeps the file as it was
+    assert out.read_bytes() == complete
+    with out.open("ab") as handle:  # a line written after the last checkpoint batch, then
+        handle.write(b'{"Id": "e3", "Addr')  # the process was killed mid-write
+    assert cli(*argv).code == 0
+    assert out.read_bytes() == complete
+    exported = [json.loads(line)["Id"] for line in out.read_text().splitlines()]
+    assert sorted(exported) == sorted(f"e{i}" for i in range(20))
+
+
+def test_an_unreachable_service_fails_every_record_and_exits_3(
+    cli: Cli, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    source = write_jsonl(tmp_path / "in.jsonl", [endpoint_record(i) for i in range(10)])
+    failures = tmp_path / "failures.jsonl"
+    result = cli("import", APP, str(source), "--failures", str(failures), "--max-attempts", "2",
+                 "--endpoint-url", f"http://127.0.0.1:{port}", url=False)
+    assert result.code == 3
+    got = [json.loads(line) for line in failures.read_text().splitlines()]
+    assert sorted(f["line"] for f in got) == list(range(1, 11))
+    assert all(f["error"].startswith("TransportError") for f in got)
