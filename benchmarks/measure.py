@@ -144,16 +144,20 @@ def bulk_import(url: str, access: str, secret: str, env: dict[str, str], *, reco
         path = Path(tmp) / "endpoints.jsonl"
         with path.open("w") as f:
             for i in range(records):
-                f.write(json.dumps({**ENDPOINT_REQUEST, "Id": f"bulk-{i}"}) + "\n")
+                # one user per record: the service allows 15 endpoints per UserId
+                user = {**ENDPOINT_REQUEST["User"], "UserId": f"bulk-user-{i}"}
+                f.write(json.dumps({**ENDPOINT_REQUEST, "Id": f"bulk-{i}", "User": user}) + "\n")
         for r in range(rounds):
             order = LIBS if r % 2 == 0 else LIBS[::-1]
             for lib in order:
                 app = f"bulk-{lib}-{r}"
                 started = time.perf_counter()
                 if lib == "ours":
-                    subprocess.run([*cli, "--endpoint-url", url, "import", app, str(path),
-                                    "--concurrency", str(concurrency)],
-                                   env=child_env, check=True, capture_output=True)
+                    done = subprocess.run([*cli, "--endpoint-url", url, "import", app, str(path),
+                                           "--concurrency", str(concurrency)],
+                                          env=child_env, capture_output=True, text=True)
+                    if done.returncode != 0:
+                        raise RuntimeError(f"import failed ({done.returncode}): {done.stderr}")
                 else:
                     _boto3_bulk(url, access, secret, app, path, concurrency)
                 samples[lib].append(records / (time.perf_counter() - started))
