@@ -9,7 +9,8 @@ Examples:
     ACTIVE
 """
 
-from pinpoint_endpoints._client import CleartextWarning, Client
+from pinpoint_endpoints._client import Client
+from pinpoint_endpoints._config import CleartextWarning
 from pinpoint_endpoints._errors import (
     BadRequestException,
     CredentialsError,

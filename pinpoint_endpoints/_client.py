@@ -5,32 +5,36 @@ An operation is data (`_Operation`); the three share one code path.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import platform
 import threading
 import uuid
-import warnings
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import attrs
 
 from pinpoint_endpoints import _convert
-from pinpoint_endpoints._config import CredentialSource, resolve_config
+from pinpoint_endpoints._config import (
+    CredentialSource,
+    host_header,
+    resolve_config,
+    warn_if_cleartext,
+)
 from pinpoint_endpoints._errors import (
-    PinpointError,
     ResponseParseError,
-    ServiceError,
-    TransportError,
     ValidationError,
-    error_from_reply,
 )
 from pinpoint_endpoints._models import EndpointRequest, EndpointResponse, MessageBody
 from pinpoint_endpoints._redact import redact_text
-from pinpoint_endpoints._retry import AdaptiveRateLimiter, RetryEvent, RetryPolicy, RetryQuota
+from pinpoint_endpoints._retry import (
+    AdaptiveRateLimiter,
+    RetryPolicy,
+    RetryQuota,
+    call_with_retries,
+)
 from pinpoint_endpoints._signing import Signer
 from pinpoint_endpoints._transport import Reply, Timeout, Transport
 from pinpoint_endpoints._version import __version__
@@ -104,8 +108,8 @@ class _Shared:
         config, session = resolve_config(region, profile, endpoint_url)
         self.config = config
         self.base_url = config.endpoint_url + "/v1/apps/"
-        self.host = _host_header(config.endpoint_url)
-        _warn_if_cleartext(config.endpoint_url)
+        self.host = host_header(config.endpoint_url)
+        warn_if_cleartext(config.endpoint_url)
         self.credentials = CredentialSource(credentials, session)
         self.signer = Signer(config.region)
         self.transport = Transport(
@@ -286,154 +290,24 @@ class Client:
                 raise ValidationError(f"request cannot be sent as JSON: {exc}") from exc
             headers["Content-Type"] = "application/json"
             headers["Content-Length"] = str(len(body))
-        reply = self._send_with_retries(op, url, headers, body)
+        policy = self._retry
+
+        def send(attempt: int, timeout: Timeout) -> Reply:
+            headers["amz-sdk-request"] = f"attempt={attempt}; max={policy.max_attempts}"
+            signed = shared.signer.sign(
+                op.method, url, headers, body, shared.credentials.current()
+            )
+            return shared.transport.send(op.method, url, signed, body, timeout)
+
+        reply = call_with_retries(
+            send, operation=op.name, policy=policy, timeout=self._timeout, quota=shared.quota,
+            limiter=shared.limiter,
+            correct_clock=lambda reply_headers: shared.signer.learn_offset(
+                reply_headers.get("Date")
+            ),
+        )
         return _parse(op, reply)
 
-    def _send_with_retries(
-        self, op: _Operation, url: str, headers: dict[str, str], body: bytes
-    ) -> Reply:
-        policy, shared = self._retry, self._shared
-        started = policy.clock()
-        spent = 0
-        skew_retried = False
-        attempt = 0
-        error: PinpointError | None = None
-        while True:
-            attempt += 1
-            headers["amz-sdk-request"] = f"attempt={attempt}; max={policy.max_attempts}"
-            if policy.adaptive:
-                shared.limiter.acquire()
-            timeout = self._timeout
-            if policy.deadline is not None:
-                # an attempt may only wait for what is left of the deadline, so a hanging
-                # server cannot stretch the call past it by a whole read timeout
-                remaining = policy.deadline - (policy.clock() - started)
-                if remaining <= 0 and error is not None:
-                    raise error
-                timeout = _capped(timeout, max(remaining, 0.001))
-            try:
-                signed = shared.signer.sign(
-                    op.method, url, headers, body, shared.credentials.current()
-                )
-                reply = shared.transport.send(op.method, url, signed, body, timeout)
-            except TransportError as exc:
-                exc.operation, exc.attempts = op.name, attempt
-                error, status, throttled = exc, None, False
-            else:
-                if 200 <= reply.status < 300:
-                    if policy.adaptive:
-                        shared.limiter.record(throttled=False)
-                    shared.quota.release(spent)
-                    if log.isEnabledFor(logging.DEBUG):
-                        log.debug("%s -> %s (attempt %d) [request %s]", op.name, reply.status,
-                                  attempt, reply.headers.get("x-amzn-RequestId", "-"))
-                    return reply
-                service_error = error_from_reply(
-                    reply.status, reply.headers, reply.body, operation=op.name
-                )
-                service_error.attempts = attempt
-                error, status = service_error, reply.status
-                throttled = service_error.is_throttling
-                if policy.adaptive:
-                    shared.limiter.record(throttled=throttled)
-                if service_error.is_clock_skew and not skew_retried:
-                    skew_retried = True
-                    if attempt < policy.max_attempts and shared.signer.learn_offset(
-                        reply.headers.get("Date")
-                    ):
-                        log.info("%s: clock skew, re-signing with offset %.0f s",
-                                 op.name, shared.signer.offset)
-                        continue
-                if not service_error.is_retryable:
-                    raise service_error
-            delay = self._next_delay(attempt, error, throttled, started)
-            if delay is None:
-                raise error
-            cost = shared.quota.acquire(throttling=throttled)
-            if cost is None:
-                log.info("%s: retry quota spent, not retrying", op.name)
-                raise error
-            spent += cost
-            request_id = getattr(error, "request_id", None)
-            log.info(
-                "retrying %s: attempt %d failed (%s), next in %.3f s [request %s]",
-                op.name, attempt, status if status is not None else "transport error",
-                delay, request_id or "-",
-            )
-            if policy.on_retry is not None:
-                policy.on_retry(RetryEvent(
-                    operation=op.name, attempt=attempt, delay=delay, status_code=status,
-                    request_id=request_id, error=str(error),
-                ))
-            if delay > 0:
-                policy.sleep(delay)
-
-    def _next_delay(
-        self, attempt: int, error: PinpointError, throttled: bool, started: float
-    ) -> float | None:
-        policy = self._retry
-        if attempt >= policy.max_attempts:
-            return None
-        retry_after = error.retry_after if isinstance(error, ServiceError) else None
-        delay = policy.delay(attempt, throttling=throttled, retry_after=retry_after)
-        if delay is None:
-            return None
-        if policy.deadline is not None and policy.clock() - started + delay > policy.deadline:
-            return None
-        return delay
-
-
-class CleartextWarning(UserWarning):
-    """Signed requests would travel unencrypted to a host that is not this machine."""
-
-
-_warned_cleartext: set[str] = set()
-_LOOPBACK_NAMES: Final = frozenset({"localhost", "ip6-localhost"})
-
-
-def _warn_if_cleartext(url: str) -> None:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme != "http" or host in _LOOPBACK_NAMES or host.endswith(".localhost"):
-        return
-    if _stays_on_this_machine(host):
-        return
-    if host in _warned_cleartext:
-        return
-    _warned_cleartext.add(host)
-    warnings.warn(
-        f"endpoint_url {url!r} is plain http:// to a non-loopback host: signed requests and "
-        "personal data (addresses) would travel unencrypted; use https://",
-        CleartextWarning,
-        stacklevel=4,
-    )
-
-
-def _stays_on_this_machine(host: str) -> bool:
-    """Loopback, IPv4-mapped loopback, or the unspecified address (0.0.0.0 and :: reach this
-    machine; an emulator bound to every interface is addressed so)."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_loopback or address.is_unspecified
-
-
-def _host_header(url: str) -> str:
-    parts = urlsplit(url)
-    default = {"http": 80, "https": 443}[parts.scheme]
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    return host if parts.port in (None, default) else f"{host}:{parts.port}"
-
-
-def _capped(timeout: Timeout, limit: float) -> Timeout:
-    if isinstance(timeout, tuple):
-        return (min(timeout[0], limit), min(timeout[1], limit))
-    return min(timeout, limit)
 
 
 def _check_timeout(timeout: Timeout) -> Timeout:

@@ -6,10 +6,12 @@ way boto3 resolves them. botocore's session is imported only here and only when 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
 import threading
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -23,7 +25,14 @@ if TYPE_CHECKING:
     from botocore.credentials import Credentials
     from botocore.session import Session
 
-__all__ = ["Config", "CredentialSource", "resolve_config"]
+__all__ = [
+    "CleartextWarning",
+    "Config",
+    "CredentialSource",
+    "host_header",
+    "resolve_config",
+    "warn_if_cleartext",
+]
 
 DEFAULT_SIGNING_REGION: Final = "us-east-1"
 _TRUE: Final = frozenset({"true", "1", "yes", "on"})
@@ -253,3 +262,52 @@ def resolve_config(
         proxies=proxies,
     )
     return config, session
+
+
+class CleartextWarning(UserWarning):
+    """Signed requests would travel unencrypted to a host that is not this machine."""
+
+
+_warned_cleartext: set[str] = set()
+_LOOPBACK_NAMES: Final = frozenset({"localhost", "ip6-localhost"})
+
+
+def warn_if_cleartext(url: str) -> None:
+    """Warn once per host when signed requests would travel unencrypted off this machine."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "http" or host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return
+    if _stays_on_this_machine(host):
+        return
+    if host in _warned_cleartext:
+        return
+    _warned_cleartext.add(host)
+    warnings.warn(
+        f"endpoint_url {url!r} is plain http:// to a non-loopback host: signed requests and "
+        "personal data (addresses) would travel unencrypted; use https://",
+        CleartextWarning,
+        stacklevel=4,
+    )
+
+
+def _stays_on_this_machine(host: str) -> bool:
+    """Loopback, IPv4-mapped loopback, or the unspecified address (0.0.0.0 and :: reach this
+    machine; an emulator bound to every interface is addressed so)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
+
+
+def host_header(url: str) -> str:
+    """The ``Host`` header for ``url`` as botocore signs it (default port left out)."""
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"

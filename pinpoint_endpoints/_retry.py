@@ -13,17 +13,31 @@ Examples:
 
 from __future__ import annotations
 
+import logging
 import math
 import random as _random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
-__all__ = ["AdaptiveRateLimiter", "RetryEvent", "RetryPolicy", "RetryQuota"]
+from pinpoint_endpoints._errors import PinpointError, ServiceError, TransportError, error_from_reply
+
+if TYPE_CHECKING:
+    from pinpoint_endpoints._transport import Reply, Timeout
+
+__all__ = [
+    "AdaptiveRateLimiter",
+    "RetryEvent",
+    "RetryPolicy",
+    "RetryQuota",
+    "call_with_retries",
+]
+
+log: Final = logging.getLogger("pinpoint_endpoints")
 
 
 @attrs.frozen(kw_only=True)
@@ -257,4 +271,109 @@ class AdaptiveRateLimiter:
         self._next_send = now
 
 
-DEFAULT_POLICY: Final = RetryPolicy()
+def call_with_retries(
+    send: Callable[[int, Timeout], Reply],
+    *,
+    operation: str,
+    policy: RetryPolicy,
+    timeout: Timeout,
+    quota: RetryQuota,
+    limiter: AdaptiveRateLimiter,
+    correct_clock: Callable[[Mapping[str, str]], bool],
+) -> Reply:
+    """Make attempts until one gets a 2xx reply or the policy says stop; raise the last error.
+
+    The loop owns time: backoff, server-sent delays, the deadline, the quota and the adaptive
+    rate. ``send(attempt, timeout)`` makes one signed attempt (it raises `TransportError`
+    when no whole reply came); ``correct_clock(headers)`` learns the server's clock from a
+    reply that refused our signature's time, and says whether it could.
+    """
+    started = policy.clock()
+    spent = 0
+    skew_retried = False
+    attempt = 0
+    error: PinpointError | None = None
+    while True:
+        attempt += 1
+        if policy.adaptive:
+            limiter.acquire()
+        budget = timeout
+        if policy.deadline is not None:
+            # an attempt may only wait for what is left of the deadline, so a hanging server
+            # cannot stretch the call past it by a whole read timeout
+            remaining = policy.deadline - (policy.clock() - started)
+            if remaining <= 0 and error is not None:
+                raise error
+            budget = _capped(timeout, max(remaining, 0.001))
+        status: int | None = None
+        try:
+            reply = send(attempt, budget)
+        except TransportError as exc:
+            exc.operation, exc.attempts = operation, attempt
+            error, throttled = exc, False
+        else:
+            if 200 <= reply.status < 300:
+                if policy.adaptive:
+                    limiter.record(throttled=False)
+                quota.release(spent)
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("%s -> %s (attempt %d) [request %s]", operation, reply.status,
+                              attempt, reply.headers.get("x-amzn-RequestId", "-"))
+                return reply
+            service_error = error_from_reply(
+                reply.status, reply.headers, reply.body, operation=operation
+            )
+            service_error.attempts = attempt
+            error, status = service_error, reply.status
+            throttled = service_error.is_throttling
+            if policy.adaptive:
+                limiter.record(throttled=throttled)
+            if service_error.is_clock_skew and not skew_retried:
+                skew_retried = True
+                if attempt < policy.max_attempts and correct_clock(reply.headers):
+                    log.info("%s: clock skew, re-signing with the server's clock", operation)
+                    continue
+            if not service_error.is_retryable:
+                raise service_error
+        delay = _next_delay(policy, attempt, error, throttled, started)
+        if delay is None:
+            raise error
+        cost = quota.acquire(throttling=throttled)
+        if cost is None:
+            log.info("%s: retry quota spent, not retrying", operation)
+            raise error
+        spent += cost
+        request_id = getattr(error, "request_id", None)
+        log.info(
+            "retrying %s: attempt %d failed (%s), next in %.3f s [request %s]",
+            operation, attempt, status if status is not None else "transport error",
+            delay, request_id or "-",
+        )
+        if policy.on_retry is not None:
+            policy.on_retry(RetryEvent(
+                operation=operation, attempt=attempt, delay=delay, status_code=status,
+                request_id=request_id, error=str(error),
+            ))
+        if delay > 0:
+            policy.sleep(delay)
+
+
+def _next_delay(
+    policy: RetryPolicy, attempt: int, error: PinpointError, throttled: bool, started: float
+) -> float | None:
+    if attempt >= policy.max_attempts:
+        return None
+    retry_after = error.retry_after if isinstance(error, ServiceError) else None
+    delay = policy.delay(attempt, throttling=throttled, retry_after=retry_after)
+    if delay is None:
+        return None
+    if policy.deadline is not None and policy.clock() - started + delay > policy.deadline:
+        return None
+    return delay
+
+
+def _capped(timeout: Timeout, limit: float) -> Timeout:
+    if isinstance(timeout, tuple):
+        return (min(timeout[0], limit), min(timeout[1], limit))
+    return min(timeout, limit)
+
