@@ -67,29 +67,26 @@ UPDATE_ENDPOINT: Final = _Operation("UpdateEndpoint", "PUT", MessageBody)
 DELETE_ENDPOINT: Final = _Operation("DeleteEndpoint", "DELETE", EndpointResponse)
 
 
-def encode_segment(value: str) -> str:
-    """Percent-encode one path parameter exactly as botocore does (``/`` included)."""
-    return quote(value.encode("utf-8"), safe="-._~")
-
-
-def _check_id(name: str, value: object, *, endpoint: bool) -> str:
+def _segment(name: str, value: object, *, endpoint: bool) -> str:
+    """Check one id and percent-encode it exactly as botocore does (``/`` included), or raise
+    `ValidationError` before anything is sent."""
     if not isinstance(value, str):
         raise ValidationError(f"{name} must be a str, got {type(value).__name__}")
     if not value:
         raise ValidationError(f"{name} must not be empty")
     if value in (".", ".."):
         raise ValidationError(f"{name} must not be {value!r}: it would address another resource")
-    shown = redact_text(value)  # an id may be a phone number or an email
+    # an id may be a phone number or an email: messages show it redacted
     if endpoint and not _BAD_ENDPOINT_CHARS.isdisjoint(value):
-        raise ValidationError(f"{name} {shown} must not contain '$', '{{' or '}}'")
+        raise ValidationError(f"{name} {redact_text(value)} must not contain '$', '{{' or '}}'")
     try:
-        value.encode("utf-8")
+        raw = value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValidationError(
-            f"{name} {shown} holds a lone surrogate: it is not text that UTF-8 (and so a URL) "
-            "can carry"
+            f"{name} {redact_text(value)} holds a lone surrogate: it is not text that UTF-8 "
+            "(and so a URL) can carry"
         ) from None
-    return value
+    return quote(raw, safe="-._~")
 
 
 class _Shared:
@@ -274,9 +271,9 @@ class Client:
         shared = self._shared
         if shared.closed:
             raise ValidationError("this client is closed")
-        _check_id("application_id", app_id, endpoint=False)
-        _check_id("endpoint_id", endpoint_id, endpoint=True)
-        url = f"{shared.base_url}{encode_segment(app_id)}/endpoints/{encode_segment(endpoint_id)}"
+        app = _segment("application_id", app_id, endpoint=False)
+        endpoint = _segment("endpoint_id", endpoint_id, endpoint=True)
+        url = f"{shared.base_url}{app}/endpoints/{endpoint}"
         headers = {
             "Host": shared.host,
             "User-Agent": _USER_AGENT,
