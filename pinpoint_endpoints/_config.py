@@ -234,7 +234,8 @@ def resolve_config(
         url = _check_url(url)
     elif not resolved_region:
         raise ValidationError(
-            "no AWS region: pass Client(region='us-east-1'), set AWS_REGION or "
+            "no AWS region: pass one (Client(region='us-east-1'), or --region on the command "
+            "line), set AWS_REGION or "
             "AWS_DEFAULT_REGION, set region in the profile, or pass endpoint_url= "
             "(for example an emulator's URL)"
         )

@@ -115,15 +115,22 @@ class Transport:
                     prepared, timeout=timeout, verify=self._verify, proxies=self._proxies
                 )
         except (requests.RequestException, Urllib3Error, OSError) as exc:
-            raise TransportError(_describe(exc)) from exc
+            raise TransportError(f"{_describe(exc)} ({_where(url)})") from exc
         try:
             content = response.raw.read(decode_content=True)
         except (Urllib3Error, OSError) as exc:
-            raise TransportError(_describe_read(exc)) from exc
+            raise TransportError(f"{_describe_read(exc)} ({_where(url)})") from exc
         return Reply(response.status_code, response.headers, content)
 
     def close(self) -> None:
         self._adapter.close()
+
+
+def _where(url: str) -> str:
+    """The scheme and host of ``url``: where the failure happened, without the (id-bearing)
+    path."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 def _describe(exc: BaseException) -> str:

@@ -137,5 +137,8 @@ def test_a_refused_connection_is_a_transport_error(creds: Credentials) -> None:
     client = pe.Client(endpoint_url=f"http://127.0.0.1:{port}", credentials=creds,
                        retry=pe.RetryPolicy(max_attempts=2, sleep=lambda _: None))
     with client, pytest.raises(pe.TransportError, match="refused") as info:
-        client.get_endpoint("app", "ep")
+        client.get_endpoint("app", "ann@example.com")
     assert info.value.attempts == 2
+    # says where it failed, without the path (ids may be personal data)
+    assert f"(http://127.0.0.1:{port})" in str(info.value)
+    assert "example.com" not in str(info.value) and "/v1/apps" not in str(info.value)
