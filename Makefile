@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit bench soak docs clean
+.PHONY: test demo bench soak docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 # pytest includes the docs examples (tests/docs) and pyright in strict mode (tests/test_pyright.py).
 test: $(STAMP)
-	$(BIN)/ruff check pinpoint_endpoints tests
+	$(BIN)/ruff check pinpoint_endpoints tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory docs
