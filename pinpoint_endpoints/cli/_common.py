@@ -85,7 +85,6 @@ def positive_int(text: str) -> int:
     return value
 
 
-
 def build_client(
     args: argparse.Namespace,
     *,
