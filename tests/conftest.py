@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from botocore.credentials import Credentials
+
+from tests.loopback import Behaviour, Server
 
 AWS_ENV_PREFIXES = ("AWS_", "BOTO_")
 
@@ -30,3 +32,19 @@ def clean_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
 def creds() -> Credentials:
     """A fixed, fake key pair."""
     return Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Behaviour], Server]]:
+    """Start loopback servers (`tests.loopback.Server`); all are closed after the test."""
+    servers: list[Server] = []
+
+    def start(behaviour: Behaviour) -> Server:
+        servers.append(Server(behaviour))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+

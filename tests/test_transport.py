@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import socket
 import struct
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from botocore.credentials import Credentials
 
 import pinpoint_endpoints as pe
+from tests.loopback import Behaviour, Server
 
-Behaviour = Callable[[socket.socket, int], None]
 OK_BODY = b'{"Id": "ep"}'
 
 
@@ -28,60 +27,6 @@ def reset(conn: socket.socket) -> None:
     conn.close()
 
 
-class Server:
-    """A loopback server whose n-th connection gets `behaviour(conn, n)`."""
-
-    def __init__(self, behaviour: Behaviour) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.behaviour = behaviour
-        self.connections = 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _serve(self) -> None:
-        self.sock.settimeout(0.1)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            self.connections += 1
-            n = self.connections
-            with conn:
-                conn.settimeout(5)
-                try:
-                    conn.recv(65536)
-                    self.behaviour(conn, n)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.sock.close()
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Behaviour], Server]]:
-    servers: list[Server] = []
-
-    def start(behaviour: Behaviour) -> Server:
-        servers.append(Server(behaviour))
-        return servers[-1]
-
-    yield start
-    for s in servers:
-        s.close()
-
-
 def client_for(server: Server, creds: Credentials, **kw: object) -> pe.Client:
     retry = pe.RetryPolicy(sleep=lambda _: None, max_attempts=kw.pop("attempts", 3))  # type: ignore[arg-type]
     return pe.Client(endpoint_url=server.url, credentials=creds, retry=retry,
@@ -91,7 +36,7 @@ def client_for(server: Server, creds: Credentials, **kw: object) -> pe.Client:
 def test_a_reset_connection_is_retried(
     serve: Callable[[Behaviour], Server], creds: Credentials
 ) -> None:
-    server = serve(lambda conn, n: reset(conn) if n == 1 else reply(conn))
+    server = serve(lambda conn, n, stop: reset(conn) if n == 1 else reply(conn))
     with client_for(server, creds) as client:
         assert client.get_endpoint("app", "ep").id == "ep"
     assert server.connections == 2
@@ -100,7 +45,7 @@ def test_a_reset_connection_is_retried(
 def test_resets_on_every_attempt_raise_transport_error(
     serve: Callable[[Behaviour], Server], creds: Credentials
 ) -> None:
-    server = serve(lambda conn, n: reset(conn))
+    server = serve(lambda conn, n, stop: reset(conn))
     with client_for(server, creds) as client, pytest.raises(pe.TransportError) as info:
         client.get_endpoint("app", "ep")
     assert info.value.attempts == 3 and server.connections == 3
@@ -110,7 +55,7 @@ def test_resets_on_every_attempt_raise_transport_error(
 def test_a_reply_cut_short_is_a_transport_error_and_retried(
     serve: Callable[[Behaviour], Server], creds: Credentials
 ) -> None:
-    server = serve(lambda conn, n: reply(conn, OK_BODY[:5], len(OK_BODY)) if n == 1
+    server = serve(lambda conn, n, stop: reply(conn, OK_BODY[:5], len(OK_BODY)) if n == 1
                    else reply(conn))
     with client_for(server, creds) as client:
         assert client.get_endpoint("app", "ep").id == "ep"
@@ -120,7 +65,7 @@ def test_a_reply_cut_short_is_a_transport_error_and_retried(
 def test_a_server_that_hangs_times_out(
     serve: Callable[[Behaviour], Server], creds: Credentials
 ) -> None:
-    server = serve(lambda conn, n: time.sleep(2))
+    server = serve(lambda conn, n, stop: stop.wait(2))
     started = time.monotonic()
     with client_for(server, creds, attempts=1, timeout=0.3) as client:
         with pytest.raises(pe.TransportError, match="timed out") as info:

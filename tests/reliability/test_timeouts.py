@@ -10,89 +10,29 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from botocore.credentials import Credentials
 
 import pinpoint_endpoints as pe
+from tests.loopback import Behaviour, Server
 
-Behaviour = Callable[[socket.socket, threading.Event], None]
 MARGIN = 1.5
 
 
-class Server:
-    """A loopback server running `behaviour(conn, stop)` for every connection, each in its own
-    thread; `stop` is set when the test ends so hanging behaviours return at once."""
-
-    def __init__(self, behaviour: Behaviour) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0), backlog=16)
-        self.sock.settimeout(0.05)
-        self.port = self.sock.getsockname()[1]
-        self.behaviour = behaviour
-        self.stop = threading.Event()
-        self.connections = 0
-        self.threads: list[threading.Thread] = []
-        self.acceptor = threading.Thread(target=self._accept, daemon=True)
-        self.acceptor.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _accept(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
-            self.threads.append(thread)
-            thread.start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(10)
-            try:
-                conn.recv(65536)
-                self.behaviour(conn, self.stop)
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        self.stop.set()
-        self.acceptor.join()
-        for thread in self.threads:
-            thread.join()
-        self.sock.close()
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Behaviour], Server]]:
-    servers: list[Server] = []
-
-    def start(behaviour: Behaviour) -> Server:
-        servers.append(Server(behaviour))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-def hang(conn: socket.socket, stop: threading.Event) -> None:
+def hang(conn: socket.socket, n: int, stop: threading.Event) -> None:
     stop.wait(30)
 
 
-def hang_mid_body(conn: socket.socket, stop: threading.Event) -> None:
+def hang_mid_body(conn: socket.socket, n: int, stop: threading.Event) -> None:
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                  b"Content-Length: 100\r\n\r\n{\"Id\": ")
     stop.wait(30)
 
 
 def slow_then(seconds: float, status: int, extra: str = "") -> Behaviour:
-    def behaviour(conn: socket.socket, stop: threading.Event) -> None:
+    def behaviour(conn: socket.socket, n: int, stop: threading.Event) -> None:
         if stop.wait(seconds):
             return
         body = b'{"Message": "unavailable"}'
