@@ -8,10 +8,9 @@ from __future__ import annotations
 import json
 import logging
 import platform
-import threading
 import uuid
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 import attrs
@@ -45,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["Client"]
 
 log: Final = logging.getLogger("pinpoint_endpoints")
-T = TypeVar("T")
 
 DEFAULT_TIMEOUT: Final = (10.0, 60.0)
 _BAD_ENDPOINT_CHARS: Final = frozenset("${}")
@@ -119,7 +117,6 @@ class _Shared:
         )
         self.limiter = AdaptiveRateLimiter(clock=retry.clock, sleep=retry.sleep)
         self.closed = False
-        self.lock = threading.Lock()
 
 
 class Client:

@@ -61,7 +61,6 @@ class CredentialSource:
     """Credentials from the argument or botocore's chain, found once, frozen per attempt."""
 
     def __init__(self, credentials: Credentials | None, session: Session | None) -> None:
-        self._given = credentials
         self._session = session
         self._found: Credentials | None = credentials
         self._lock = threading.Lock()
@@ -210,18 +209,14 @@ def resolve_config(
     """Resolve region, endpoint URL, TLS verification and proxies; raise `ValidationError`
     saying how to fix what is missing."""
     env = os.environ
-    session: Session | None = None
-    needs_session = profile is not None or (
-        (
-            (region is None and not env.get("AWS_REGION") and not env.get("AWS_DEFAULT_REGION"))
-            or "AWS_CA_BUNDLE" not in env
-        )
-        and _config_files_may_matter(env)
-    )
-    if needs_session:
-        session = _session(profile)
-
     resolved_region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    # the config files are read only when they can add something: a profile was named, or
+    # the region or CA bundle is not in the environment and a config file exists
+    session: Session | None = None
+    if profile is not None or (
+        (not resolved_region or "AWS_CA_BUNDLE" not in env) and _config_files_may_matter(env)
+    ):
+        session = _session(profile)
     if not resolved_region and session is not None:
         resolved_region = session.get_config_variable("region")
 

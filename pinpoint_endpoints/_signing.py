@@ -1,8 +1,8 @@
 """SigV4 signing through botocore's `SigV4Auth`, with a correctable clock.
 
 botocore's signer reads the wall clock itself and logs the canonical request (which holds the
-session token) at DEBUG. Ours takes the time from `Signer.now()`, which adds the offset learnt
-from a "signature expired" reply, and logs nothing.
+session token) at DEBUG. Ours takes the time from its clock plus the offset learnt from a
+"signature expired" reply, and logs nothing.
 
 The canonical request, string to sign and signature are botocore's own methods. What is
 trimmed is what they are fed: a plain request object instead of `AWSRequest` (no per-call
@@ -30,7 +30,7 @@ _UNSIGNED: Final = frozenset(SIGNED_HEADERS_BLACKLIST)
 class _Request:
     """What `SigV4Auth`'s methods read from a request, and nothing else."""
 
-    __slots__ = ("body", "context", "headers", "method", "params", "url")
+    __slots__ = ("body", "context", "headers", "method", "params", "to_sign", "url")
 
     def __init__(self, method: str, url: str, headers: dict[str, str], body: bytes,
                  timestamp: str) -> None:
@@ -40,6 +40,7 @@ class _Request:
         self.body = body
         self.params: dict[str, str] = {}
         self.context = {"timestamp": timestamp}
+        self.to_sign: _HeadersToSign | None = None
 
 
 class _HeadersToSign(dict[str, str]):
@@ -57,6 +58,10 @@ class _Auth(SigV4Auth):  # type: ignore[misc]
         self._key: tuple[str, str, bytes] = ("", "", b"")
 
     def headers_to_sign(self, request: _Request) -> _HeadersToSign:
+        # selected once a request: the canonical request and the Authorization header both
+        # need them, and the headers do not change in between
+        if request.to_sign is not None:
+            return request.to_sign
         selected = _HeadersToSign()
         for name, value in request.headers.items():
             lname = name.lower()
@@ -64,6 +69,7 @@ class _Auth(SigV4Auth):  # type: ignore[misc]
                 selected[lname] = value
         if "host" not in selected:  # the client always sends Host; botocore's fallback
             selected["host"] = super().headers_to_sign(request)["host"]
+        request.to_sign = selected
         return selected
 
     def signature(self, string_to_sign: str, request: _Request) -> str:
@@ -100,25 +106,15 @@ class _Auth(SigV4Auth):  # type: ignore[misc]
 class Signer:
     """Signs one attempt's request. Thread-safe; the clock offset is shared by the client."""
 
-    def __init__(
-        self, region: str, *, wall_clock: Callable[[], _dt.datetime] | None = None
-    ) -> None:
+    def __init__(self, region: str, *, clock: Callable[[], float] = time.time) -> None:
         self.region = region
         self.offset = 0.0
         """Seconds to add to the local clock (learnt from the server's ``Date``)."""
-        self._wall_clock = wall_clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
-        self._default_clock = wall_clock is None
+        self._clock = clock
         self._auth = _Auth(region)
 
-    def now(self) -> _dt.datetime:
-        """The signing time: the local UTC clock plus the learnt offset, without tzinfo."""
-        when = self._wall_clock() + _dt.timedelta(seconds=self.offset)
-        return when.replace(tzinfo=None)
-
     def _timestamp(self) -> str:
-        if self._default_clock:
-            return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() + self.offset))
-        return self.now().strftime("%Y%m%dT%H%M%SZ")
+        return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self._clock() + self.offset))
 
     def sign(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes, credentials: Any
@@ -140,5 +136,5 @@ class Signer:
             return False
         if server.tzinfo is None:
             server = server.replace(tzinfo=_dt.timezone.utc)
-        self.offset = (server - self._wall_clock()).total_seconds()
+        self.offset = server.timestamp() - self._clock()
         return True

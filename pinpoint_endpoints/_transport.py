@@ -119,7 +119,7 @@ class Transport:
         try:
             content = response.raw.read(decode_content=True)
         except (Urllib3Error, OSError) as exc:
-            raise TransportError(f"{_describe_read(exc)} ({_where(url)})") from exc
+            raise TransportError(f"{_describe(exc)} ({_where(url)})") from exc
         return Reply(response.status_code, response.headers, content)
 
     def close(self) -> None:
@@ -134,6 +134,7 @@ def _where(url: str) -> str:
 
 
 def _describe(exc: BaseException) -> str:
+    """Name a failure of the send (requests' exceptions) or of the body read (urllib3's)."""
     if isinstance(exc, requests.ConnectTimeout):
         return "timed out connecting"
     if isinstance(exc, (requests.ReadTimeout, ReadTimeoutError)) or (
@@ -141,9 +142,10 @@ def _describe(exc: BaseException) -> str:
         exc.args and isinstance(exc.args[0], ReadTimeoutError)
     ):
         return "timed out waiting for the reply"
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, (requests.exceptions.SSLError, Urllib3SSLError)):
         return "TLS handshake or certificate verification failed"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, ProtocolError)):
+        # ProtocolError: the body read straight from urllib3 (requests would wrap it)
         return "the reply was cut short (connection closed mid-body)"
     if isinstance(exc, requests.ConnectionError):
         text = str(exc)
@@ -158,13 +160,3 @@ def _describe(exc: BaseException) -> str:
         return "connection failed"
     return f"{type(exc).__name__}"
 
-
-def _describe_read(exc: BaseException) -> str:
-    """The body read's failures, named as `requests` would have wrapped them."""
-    if isinstance(exc, ReadTimeoutError):
-        return "timed out waiting for the reply"
-    if isinstance(exc, Urllib3SSLError):
-        return "TLS handshake or certificate verification failed"
-    if isinstance(exc, ProtocolError):
-        return "the reply was cut short (connection closed mid-body)"
-    return f"{type(exc).__name__}"

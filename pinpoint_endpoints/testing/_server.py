@@ -27,6 +27,7 @@ from urllib.parse import unquote
 import attrs
 
 from pinpoint_endpoints import _convert
+from pinpoint_endpoints._errors import STATUS_ERRORS
 from pinpoint_endpoints._models import EndpointRequest, MessageBody
 from pinpoint_endpoints._redact import safe_headers, scrub_url_text
 from pinpoint_endpoints.testing._faults import Fault, Faults, RateLimiter
@@ -42,14 +43,9 @@ MAX_DRAIN: Final = 64 * 1024 * 1024
 MAX_LOG: Final = 10_000
 OPERATIONS: Final = {"GET": "GetEndpoint", "PUT": "UpdateEndpoint", "DELETE": "DeleteEndpoint"}
 ALLOW: Final = "DELETE, GET, OPTIONS, PUT"
+# the service's error type for each modelled status: the names of the client's error classes
 ERROR_TYPES: Final[Mapping[int, str]] = {
-    400: "BadRequestException",
-    403: "ForbiddenException",
-    404: "NotFoundException",
-    405: "MethodNotAllowedException",
-    413: "PayloadTooLargeException",
-    429: "TooManyRequestsException",
-    500: "InternalServerErrorException",
+    status: cls.__name__ for status, cls in STATUS_ERRORS.items()
 }
 _CORS: Final = {
     "Access-Control-Allow-Origin": "*",
