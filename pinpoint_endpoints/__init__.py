@@ -27,28 +27,39 @@ from pinpoint_endpoints._errors import (
     ValidationError,
 )
 from pinpoint_endpoints._models import (
+    AttributesResource,
+    AttributeType,
     ChannelType,
+    EndpointBatchItem,
+    EndpointBatchRequest,
     EndpointDemographic,
     EndpointLocation,
     EndpointRequest,
     EndpointResponse,
+    EndpointsResponse,
     EndpointUser,
     MessageBody,
+    UpdateAttributesRequest,
 )
 from pinpoint_endpoints._retry import RetryEvent, RetryPolicy
 from pinpoint_endpoints._version import __version__
 
 __all__ = [
+    "AttributeType",
+    "AttributesResource",
     "BadRequestException",
     "ChannelType",
     "CleartextWarning",
     "Client",
     "CredentialsError",
+    "EndpointBatchItem",
+    "EndpointBatchRequest",
     "EndpointDemographic",
     "EndpointLocation",
     "EndpointRequest",
     "EndpointResponse",
     "EndpointUser",
+    "EndpointsResponse",
     "ForbiddenException",
     "InternalServerErrorException",
     "MessageBody",
@@ -62,6 +73,7 @@ __all__ = [
     "ServiceError",
     "TooManyRequestsException",
     "TransportError",
+    "UpdateAttributesRequest",
     "ValidationError",
     "__version__",
 ]

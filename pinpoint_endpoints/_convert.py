@@ -33,6 +33,11 @@ _MODELS: Final[tuple[type[Any], ...]] = (
     _models.EndpointRequest,
     _models.EndpointResponse,
     _models.MessageBody,
+    _models.EndpointBatchItem,
+    _models.EndpointBatchRequest,
+    _models.EndpointsResponse,
+    _models.UpdateAttributesRequest,
+    _models.AttributesResource,
 )
 _CHANNEL_VALUES: Final = {c.value: c for c in ChannelType}
 

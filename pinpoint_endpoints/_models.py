@@ -24,13 +24,19 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = [
+    "AttributeType",
+    "AttributesResource",
     "ChannelType",
+    "EndpointBatchItem",
+    "EndpointBatchRequest",
     "EndpointDemographic",
     "EndpointLocation",
     "EndpointRequest",
     "EndpointResponse",
     "EndpointUser",
+    "EndpointsResponse",
     "MessageBody",
+    "UpdateAttributesRequest",
 ]
 
 _M = TypeVar("_M", bound="_Model")
@@ -55,6 +61,18 @@ class ChannelType(str, enum.Enum):
     BAIDU = "BAIDU"
     CUSTOM = "CUSTOM"
     IN_APP = "IN_APP"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class AttributeType(str, enum.Enum):
+    """Which custom attributes `Client.remove_attributes` removes; a member equals its path
+    segment: ``AttributeType.ENDPOINT_CUSTOM_ATTRIBUTES == "endpoint-custom-attributes"``."""
+
+    ENDPOINT_CUSTOM_ATTRIBUTES = "endpoint-custom-attributes"
+    ENDPOINT_METRIC_ATTRIBUTES = "endpoint-metric-attributes"
+    ENDPOINT_USER_ATTRIBUTES = "endpoint-user-attributes"
 
     def __str__(self) -> str:
         return self.value
@@ -185,3 +203,45 @@ class MessageBody(_Model):
 
     request_id: str | None = attrs.field(default=None, metadata=_wire("RequestID"))
     message: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class EndpointBatchItem(_EndpointFields):
+    """One endpoint of an UpdateEndpointsBatch: an `EndpointRequest`'s fields plus its ``id``.
+
+    Examples:
+        >>> EndpointBatchItem(id="ep-1", address="ann@example.com").to_dict()
+        {'Address': 'ann@example.com', 'Id': 'ep-1'}
+    """
+
+    id: str | None = attrs.field(default=None, repr=redact_text)
+
+
+@attrs.frozen(kw_only=True)
+class EndpointBatchRequest(_Model):
+    """The body of UpdateEndpointsBatch: ``{"Item": [...]}``."""
+
+    item: list[EndpointBatchItem] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class EndpointsResponse(_Model):
+    """The endpoints of one user, as GetUserEndpoints and DeleteUserEndpoints return them."""
+
+    item: list[EndpointResponse] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UpdateAttributesRequest(_Model):
+    """The body of RemoveAttributes: the attribute names to remove (``Blacklist`` on the wire)."""
+
+    blacklist: list[str] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AttributesResource(_Model):
+    """What RemoveAttributes answers: the attribute type and the names removed."""
+
+    application_id: str | None = None
+    attribute_type: str | None = None
+    attributes: list[str] | None = None

@@ -13,6 +13,8 @@ CONTRACT = {
     "BadRequestException", "ForbiddenException", "NotFoundException",
     "MethodNotAllowedException", "PayloadTooLargeException", "TooManyRequestsException",
     "InternalServerErrorException",
+    "EndpointBatchItem", "EndpointBatchRequest", "EndpointsResponse", "AttributesResource",
+    "AttributeType",
 }
 
 

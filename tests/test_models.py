@@ -25,6 +25,11 @@ MODEL_FOR_SHAPE: dict[str, type[Any]] = {
     "EndpointDemographic": pe.EndpointDemographic,
     "EndpointUser": pe.EndpointUser,
     "MessageBody": pe.MessageBody,
+    "EndpointBatchItem": pe.EndpointBatchItem,
+    "EndpointBatchRequest": pe.EndpointBatchRequest,
+    "EndpointsResponse": pe.EndpointsResponse,
+    "UpdateAttributesRequest": pe.UpdateAttributesRequest,
+    "AttributesResource": pe.AttributesResource,
 }
 
 # --- strategies -------------------------------------------------------------------------------
