@@ -183,8 +183,9 @@ def build_request(
     if op.input is None:
         return Request(op.name, op.method, path)
     if not isinstance(body, op.input):
+        article = "an" if op.input.__name__[0] in "AEIOU" else "a"
         raise ValidationError(
-            f"the body of {op.name} must be a {op.input.__name__}, got "
+            f"{op.name} takes {article} {op.input.__name__}, got "
             f"{type(body).__name__}{_hint(op.input, body)}"
         )
     try:

@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import botocore
 import pytest
 import responses
 from botocore.credentials import Credentials
 
 import pinpoint_endpoints as pe
 from pinpoint_endpoints import _operations as ops
+from tests.test_models import _service_model
 
 BASE = "https://pinpoint.us-east-1.amazonaws.com"
-
-
-def _service_model() -> dict[str, Any]:
-    root = Path(botocore.__file__).parent / "data" / "pinpoint"
-    (version,) = sorted(p.name for p in root.iterdir())
-    path = root / version / "service-2.json"
-    if path.exists():
-        data: dict[str, Any] = json.loads(path.read_text())
-    else:
-        data = json.loads(gzip.decompress((root / version / "service-2.json.gz").read_bytes()))
-    return data
-
-
-@pytest.fixture
-def client(creds: Credentials) -> Iterator[pe.Client]:
-    with pe.Client("us-east-1", credentials=creds) as c:
-        yield c
-
-
-@pytest.fixture
-def mock() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as m:
-        yield m
 
 
 # --- the table is the service's model ----------------------------------------------------------
@@ -254,3 +230,19 @@ def test_a_reply_of_the_wrong_shape_is_a_parse_error(
     _reply(mock, "GET", "/v1/apps/app/users/u", 200, {"Item": {"Id": "not a list"}})
     with pytest.raises(pe.ResponseParseError, match=r"\$\.Item"):
         client.get_user_endpoints("app", "u")
+
+
+# --- the docs' coverage table is the operations table ------------------------------------------
+
+def test_the_coverage_page_lists_exactly_the_table_s_operations() -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "coverage.md").read_text()
+    covered = {}
+    for line in page.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[3] == "yes":
+            covered[cells[0]] = (cells[1], cells[2])
+    assert covered == {
+        op.name: (f"`{op.method} {op.path}`",
+                  "`" + re.sub(r"(?<!^)(?=[A-Z])", "_", op.name).lower() + "`")
+        for op in ops.OPERATIONS.values()
+    }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from email.utils import formatdate
 
 import pytest
@@ -37,12 +36,6 @@ class Sleeps:
 @pytest.fixture
 def sleeps() -> Sleeps:
     return Sleeps()
-
-
-@pytest.fixture
-def mock() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as m:
-        yield m
 
 
 def make_client(creds: Credentials, sleeps: Sleeps, **policy: object) -> pe.Client:
