@@ -16,7 +16,7 @@ import math
 import operator
 import re
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Final, TypeVar, cast
 
 import attrs
@@ -105,38 +105,25 @@ def _noted(exc: Exception, note: str) -> Exception:
     return exc
 
 
-def _list_of(item: Hook) -> Hook:
-    def convert(value: Any, _: Any = None) -> list[Any]:
-        if not isinstance(value, list):
-            raise _wrong("an array", value)
-        out, errors = [], []
-        for index, element in enumerate(value):
-            try:
-                out.append(item(element))
-            except Exception as exc:  # every bad element is reported, each with its index
-                errors.append(_noted(exc, IterableValidationNote("", index, None)))
-        if errors:
-            raise IterableValidationError("", errors, list)
-        return out
+def _each(item: Hook, *, keyed: bool) -> Hook:
+    """A list, or if ``keyed`` a map with string keys, whose every element ``item`` converts."""
+    kind, expected = (dict, "an object") if keyed else (list, "an array")
+    pairs: Callable[[Any], Iterable[tuple[Any, Any]]] = dict.items if keyed else enumerate
 
-    return convert
-
-
-def _map_of(item: Hook) -> Hook:
-    def convert(value: Any, _: Any = None) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise _wrong("an object", value)
+    def convert(value: Any, _: Any = None) -> Any:
+        if not isinstance(value, kind):
+            raise _wrong(expected, value)
         out, errors = {}, []
-        for key, element in value.items():
+        for key, element in pairs(value):
             try:
-                if not isinstance(key, str):
+                if keyed and not isinstance(key, str):
                     raise _wrong("a string key", key)
                 out[key] = item(element)
-            except Exception as exc:  # every bad key or value is reported, each with its key
+            except Exception as exc:  # every bad element is reported, each with its key or index
                 errors.append(_noted(exc, IterableValidationNote("", key, None)))
         if errors:
-            raise IterableValidationError("", errors, dict)
-        return out
+            raise IterableValidationError("", errors, kind)
+        return out if keyed else list(out.values())
 
     return convert
 
@@ -161,9 +148,9 @@ def _field_hook(conv: cattrs.Converter, type_: Any, *, out: bool) -> Hook:
         return _expect_str if type_ is str else _expect_float
     origin = typing.get_origin(type_)
     if origin is list:
-        return _list_of(_field_hook(conv, args[0], out=out))
+        return _each(_field_hook(conv, args[0], out=out), keyed=False)
     if origin is dict and args[0] is str:
-        return _map_of(_field_hook(conv, args[1], out=out))
+        return _each(_field_hook(conv, args[1], out=out), keyed=True)
     if _is_model(type_):
         return conv.get_unstructure_hook(type_) if out else conv.get_structure_hook(type_)
     raise TypeError(f"no wire form for {getattr(type_, '__name__', type_)}: see _field_hook")
