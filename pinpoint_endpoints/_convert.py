@@ -42,6 +42,9 @@ Hook = Callable[..., Any]
 _CHANNEL_VALUES: Final[dict[str, ChannelType]] = {c.value: c for c in ChannelType}
 _CHANNEL: Final = ChannelType | str
 _NAME: Final = re.compile(r"[A-Za-z_]\w*\Z")
+_JSON_TYPES: Final[dict[type, str]] = {type(None): "null", bool: "boolean", int: "number",
+                                       float: "number", str: "string", list: "array",
+                                       dict: "object"}
 
 
 class ConversionError(ValidationError):
@@ -71,9 +74,7 @@ def _wrong(expected: str, value: Any) -> _WrongType:
 
 
 def _json_type(value: Any) -> str:
-    names = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string",
-             list: "array", dict: "object"}
-    return names.get(type(value), type(value).__name__)
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def _expect_str(value: Any, _: Any = None) -> str:
