@@ -88,7 +88,7 @@ def _expect_float(value: Any, _: Any = None) -> float:
         number = float(value)
         if math.isfinite(number):
             return number
-        raise _WrongType(f"expected a finite number, got {number}")
+        raise _WrongType(f"expected a number JSON can carry, got {number}")
     raise _wrong("a number", value)
 
 

@@ -54,7 +54,7 @@ def refusal(model: Any) -> str:
         (pe.EndpointRequest(metrics={3: 1.0}),  # type: ignore[dict-item]
          "expected a string key, got number @ $.Metrics[3]"),
         (pe.EndpointLocation(latitude=float("nan")),
-         "expected a finite number, got nan @ $.Latitude"),
+         "expected a number JSON can carry, got nan @ $.Latitude"),
         (pe.EndpointRequest(channel_type=5),  # type: ignore[arg-type]
          "expected a string, got number @ $.ChannelType"),
         (pe.EndpointRequest(location=pe.EndpointDemographic(make="x")),  # type: ignore[arg-type]
