@@ -38,8 +38,9 @@ class Emulator:
         verify_signatures: ``False`` accepts any request, signed or not.
         propagation_delay: seconds during which GetEndpoint still shows an endpoint's previous
             state after a change (the service is eventually consistent).
-        rate_limits: requests a second per operation ("GetEndpoint", "UpdateEndpoint",
-            "DeleteEndpoint"); more answers 429 TooManyRequestsException.
+        rate_limits: requests a second per operation (a name of the operations table:
+            "GetEndpoint", "UpdateEndpointsBatch", ...); more answers 429
+            TooManyRequestsException.
         seed: seeds the ``CohortId`` draws.
 
     Examples:
@@ -73,6 +74,7 @@ class Emulator:
         self._keys = dict(keys) if keys is not None else {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY}
         self._store = Store(seed=seed, propagation_delay=propagation_delay)
         self._rate_limits = dict(rate_limits or {})
+        RateLimiter(self._rate_limits)  # refuse an unknown operation or a bad rate now
         self.faults = Faults()
         """Fault injection for the requests to come: see `Faults`."""
         self._log = RequestLog()
