@@ -30,7 +30,7 @@ from pinpoint_endpoints._operations import match_route
 from pinpoint_endpoints._redact import safe_headers, scrub_url_text
 from pinpoint_endpoints.testing._faults import Fault, Faults, RateLimiter
 from pinpoint_endpoints.testing._handlers import handle
-from pinpoint_endpoints.testing._sigv4 import SignatureError, verify
+from pinpoint_endpoints.testing._sigv4 import SignatureError, normalize_path, verify
 from pinpoint_endpoints.testing._store import Store, StoreError
 
 __all__ = ["EmulatorServer", "RecordedRequest", "RequestLog"]
@@ -213,7 +213,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(size)
 
     def _route(self, body: bytes, request_id: str) -> None:
-        op, params, allowed = match_route(self.command, self.path.split("?", 1)[0])
+        # route what the signature covers: the path with its dot segments resolved
+        op, params, allowed = match_route(self.command, normalize_path(self.path.split("?", 1)[0]))
         if not allowed:
             raise _error(404, "Resource not found")
         allow = ", ".join((*allowed, "OPTIONS"))
