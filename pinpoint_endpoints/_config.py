@@ -29,6 +29,9 @@ __all__ = [
     "CleartextWarning",
     "Config",
     "CredentialSource",
+    "NoCredentialsError",
+    "NoRegionError",
+    "ProfileNotFoundError",
     "host_header",
     "resolve_config",
     "warn_if_cleartext",
@@ -45,6 +48,19 @@ _LOOKED: Final = (
     "the container credentials endpoint (AWS_CONTAINER_CREDENTIALS_*)",
     "the EC2 instance metadata service (unless AWS_EC2_METADATA_DISABLED=true)",
 )
+
+
+class NoRegionError(ValidationError):
+    """No region could be resolved (and no endpoint URL was given)."""
+
+
+class NoCredentialsError(CredentialsError):
+    """The credential chain found no credentials anywhere it looked."""
+
+
+class ProfileNotFoundError(CredentialsError):
+    """A named profile (``profile=``, ``AWS_PROFILE``, ``AWS_DEFAULT_PROFILE``) does not exist,
+    or an AWS config file cannot be parsed."""
 
 
 @attrs.frozen(kw_only=True)
@@ -96,10 +112,12 @@ class CredentialSource:
         session = self._session if self._session is not None else _session(None)
         try:
             creds = session.get_credentials()
+        except _profile_errors() as exc:
+            raise _profile_error(exc) from exc
         except Exception as exc:  # botocore raises many kinds here (profile, SSO, process)
             raise CredentialsError(f"could not load AWS credentials: {exc}") from exc
         if creds is None:
-            raise CredentialsError(
+            raise NoCredentialsError(
                 "no AWS credentials found; looked in: " + "; ".join(_LOOKED)
                 + ". Pass credentials=botocore.credentials.Credentials(...) or set a profile."
             )
@@ -129,16 +147,32 @@ def _static_env_keys(env: Mapping[str, str]) -> _EnvKeys | None:
     return _EnvKeys(access_key, secret_key, token)
 
 
-def _session(profile: str | None) -> Session:
+def _profile_error(exc: Exception) -> ProfileNotFoundError:
     from botocore.exceptions import ProfileNotFound
+
+    if isinstance(exc, ProfileNotFound):
+        return ProfileNotFoundError(
+            f"AWS profile {exc.kwargs.get('profile')!r} not found in the config files "
+            "(AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE or ~/.aws): pass profile= an existing "
+            "one, or unset AWS_PROFILE / AWS_DEFAULT_PROFILE"
+        )
+    return ProfileNotFoundError(f"could not read the AWS config files: {exc}")
+
+
+def _profile_errors() -> tuple[type[Exception], ...]:
+    from botocore.exceptions import ConfigParseError, ProfileNotFound
+
+    return (ProfileNotFound, ConfigParseError)
+
+
+def _session(profile: str | None) -> Session:
     from botocore.session import Session
 
     session = Session(profile=profile)
-    if profile is not None:
-        try:
-            session.get_scoped_config()
-        except ProfileNotFound as exc:
-            raise ValidationError(f"AWS profile {profile!r} not found in the config files") from exc
+    try:
+        session.get_scoped_config()  # a missing profile or a broken file fails here, once
+    except _profile_errors() as exc:
+        raise _profile_error(exc) from exc
     return session
 
 
@@ -213,7 +247,8 @@ def resolve_config(
     # the config files are read only when they can add something: a profile was named, or
     # the region or CA bundle is not in the environment and a config file exists
     session: Session | None = None
-    if profile is not None or (
+    named = profile is not None or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE")
+    if named or (
         (not resolved_region or "AWS_CA_BUNDLE" not in env) and _config_files_may_matter(env)
     ):
         session = _session(profile)
@@ -228,9 +263,8 @@ def resolve_config(
     if url is not None:
         url = _check_url(url)
     elif not resolved_region:
-        raise ValidationError(
-            "no AWS region: pass one (Client(region='us-east-1'), or --region on the command "
-            "line), set AWS_REGION or "
+        raise NoRegionError(
+            "no AWS region: pass one (Client(region='us-east-1')), set AWS_REGION or "
             "AWS_DEFAULT_REGION, set region in the profile, or pass endpoint_url= "
             "(for example an emulator's URL)"
         )

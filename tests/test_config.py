@@ -9,7 +9,12 @@ import responses
 from botocore.credentials import Credentials
 
 import pinpoint_endpoints as pe
-from pinpoint_endpoints._config import service_url
+from pinpoint_endpoints._config import (
+    NoCredentialsError,
+    NoRegionError,
+    ProfileNotFoundError,
+    service_url,
+)
 
 
 def write_profile(tmp_path: Path, text: str) -> None:
@@ -92,9 +97,37 @@ def test_bad_endpoint_url_is_refused() -> None:
         pe.Client("us-east-1", endpoint_url="localhost:8080")
 
 
-def test_unknown_profile_is_a_validation_error() -> None:
-    with pytest.raises(pe.ValidationError, match="nope"):
-        pe.Client("us-east-1", profile="nope")
+@pytest.mark.parametrize("region", [None, "us-east-1"])
+@pytest.mark.parametrize("keys", [False, True])
+@pytest.mark.parametrize("how", ["profile=", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"])
+def test_a_missing_profile_is_one_typed_error_however_it_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, creds: Credentials,
+    how: str, keys: bool, region: str | None,
+) -> None:
+    write_profile(tmp_path, "[profile work]\nregion = eu-west-1\n")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "ca.pem"))  # nothing else to read
+    if how != "profile=":
+        monkeypatch.setenv(how, "nope")
+    if region is not None:
+        monkeypatch.setenv("AWS_REGION", region)
+    with pytest.raises(ProfileNotFoundError, match="'nope' not found") as info:
+        pe.Client(profile="nope" if how == "profile=" else None,
+                  credentials=creds if keys else None)
+    assert isinstance(info.value, pe.CredentialsError)
+    assert "--region" not in str(info.value) and "--profile" not in str(info.value)
+
+
+def test_a_broken_config_file_is_a_profile_error(tmp_path: Path) -> None:
+    write_profile(tmp_path, "[default\nregion = eu-west-1\n")
+    with pytest.raises(ProfileNotFoundError, match="aws-config"):
+        pe.Client("us-east-1")
+
+
+def test_no_region_is_its_own_validation_error() -> None:
+    with pytest.raises(NoRegionError) as info:
+        pe.Client()
+    assert isinstance(info.value, pe.ValidationError)
+    assert "--region" not in str(info.value)
 
 
 def test_ca_bundle_is_used_for_tls_verification(
@@ -146,7 +179,7 @@ def test_credentials_from_a_named_profile(tmp_path: Path) -> None:
 def test_no_credentials_names_where_it_looked_and_sends_nothing() -> None:
     client = pe.Client("us-east-1")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        with pytest.raises(pe.CredentialsError) as info:
+        with pytest.raises(NoCredentialsError) as info:
             client.get_endpoint("a", "e")
         assert len(mock.calls) == 0
     message = str(info.value)
