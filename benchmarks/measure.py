@@ -9,7 +9,7 @@ import tempfile
 import threading
 import time
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -83,25 +83,24 @@ def models(*, rounds: int, number: int) -> Samples:
             for name, f in runs.items()}
 
 
-def cold_start(url: str, env: dict[str, str], *, samples: int) -> dict[str, Samples]:
-    """Wall seconds and peak RSS (MiB) of fresh processes that import, build, call once; and
-    of one that only imports our dependencies (``deps``)."""
-    kinds = (*LIBS, "deps")
-    out: dict[str, Samples] = {"wall": {k: [] for k in kinds}, "rss": {k: [] for k in kinds}}
+def cold_start(codes: Mapping[str, str], env: dict[str, str], *,
+               samples: int) -> dict[str, Samples]:
+    """Wall seconds and peak RSS (MiB) of fresh processes running each of ``codes`` (kind ->
+    Python source), the kinds alternating; a first round warms the OS page cache."""
+    out: dict[str, Samples] = {"wall": {k: [] for k in codes}, "rss": {k: [] for k in codes}}
     for i in range(samples + 1):
-        order = kinds if i % 2 == 0 else kinds[::-1]
-        for lib in order:
-            code = clients.COLD_START[lib].format(url=url) + _REPORT_PEAK
+        order = list(codes) if i % 2 == 0 else list(codes)[::-1]
+        for kind in order:
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                                  text=True)
+            done = subprocess.run([sys.executable, "-c", codes[kind] + _REPORT_PEAK], env=env,
+                                  capture_output=True, text=True)
             wall = time.perf_counter() - started
             if done.returncode != 0:
-                raise RuntimeError(f"the {lib} cold-start process failed:\n{done.stderr}")
+                raise RuntimeError(f"the {kind} cold-start process failed:\n{done.stderr}")
             if i == 0:
-                continue  # the first pair warms the OS page cache for both
-            out["wall"][lib].append(wall)
-            out["rss"][lib].append(int(done.stdout.split()[-1]) / 1024)
+                continue
+            out["wall"][kind].append(wall)
+            out["rss"][kind].append(int(done.stdout.split()[-1]) / 1024)
     return out
 
 
