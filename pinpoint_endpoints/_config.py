@@ -224,7 +224,7 @@ def resolve_config(region: str | None, profile: str | None, endpoint_url: str | 
     env = os.environ
     try:
         found = read_profile(profile, env)
-        url = endpoint_url or found.endpoint_url()
+        url = endpoint_url if endpoint_url is not None else found.endpoint_url()
     except _profile_errors() as exc:
         raise _profile_error(exc, profile) from exc
     resolved_region = (region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
