@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-import attrs
-
 from pinpoint_endpoints._errors import CredentialsError, ValidationError
 from pinpoint_endpoints._profile import read_profile
 
@@ -61,14 +59,15 @@ class ProfileNotFoundError(CredentialsError):
     or an AWS config file cannot be parsed."""
 
 
-@attrs.frozen(kw_only=True)
 class Config:
-    """What a client needs to know before its first request."""
+    """What a client needs to know before its first request. A plain class, as `_EnvKeys`."""
 
-    region: str
-    endpoint_url: str
-    verify: bool | str
-    proxies: dict[str, str]
+    __slots__ = ("endpoint_url", "proxies", "region", "verify")
+
+    def __init__(self, *, region: str, endpoint_url: str, verify: bool | str,
+                 proxies: dict[str, str]) -> None:
+        self.region, self.endpoint_url, self.verify, self.proxies = (
+            region, endpoint_url, verify, proxies)
 
 
 class CredentialSource:
@@ -130,7 +129,7 @@ class CredentialSource:
 class _EnvKeys:
     """Keys from the environment that never expire: what botocore's `EnvProvider` returns for
     them, without importing `botocore.credentials` (and its parsers) to build it. A plain
-    class: an attrs one costs a millisecond of every cold start to define."""
+    class: an attrs one costs about a millisecond of every cold start to define."""
 
     __slots__ = ("access_key", "secret_key", "token")
 
