@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import threading
@@ -24,6 +25,7 @@ from pinpoint_endpoints.cli._bulk import (
     RetryStats,
     Runner,
     Summary,
+    each,
 )
 from pinpoint_endpoints.cli._checkpoint import Checkpoint
 from pinpoint_endpoints.cli._common import (
@@ -55,6 +57,7 @@ from pinpoint_endpoints.cli._records import (
 __all__ = ["add_parser", "run"]
 
 BULK_ATTEMPTS: Final = 8
+STDIN: Final = Path("-")
 _RESUME_HELP: Final = (
     "With --checkpoint FILE, finished lines are saved as the run goes; run the same command "
     "again (after Ctrl-C, a crash or failures) and it skips them and does the rest. A line in "
@@ -121,26 +124,35 @@ def run(args: argparse.Namespace) -> int:
         return exit_code_for(exc)
 
 
-def _records(args: argparse.Namespace) -> tuple[Iterator[Record], int, dict[str, Any]]:
-    """The records, their count and what identifies the run (for the checkpoint)."""
+def _records(args: argparse.Namespace) -> tuple[Iterator[Record], int | None, dict[str, Any]]:
+    """The records, their count (``None`` for standard input) and what identifies the run
+    (for the checkpoint)."""
     path: Path = args.file
+    run_id: dict[str, Any] = {"command": args.command, "app": args.app}
+    count: int | None = None
+    if path == STDIN and args.checkpoint:
+        raise UsageError("--checkpoint needs FILE to be a file: standard input cannot be read "
+                         "again to resume (save it to a file first)")
     try:
-        digest, count = scan(path)
-        first = next(read_lines(path), None)
+        if path != STDIN:
+            run_id["input"], count = scan(path)
+        lines = read_lines(sys.stdin.buffer if path == STDIN else path)
+        first = next(lines, None)  # opens the file: a failure to is reported here
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    run_id: dict[str, Any] = {"command": args.command, "app": args.app, "input": digest}
+    lines = itertools.chain([first] if first else [], lines)
     if args.command != "import":
-        return id_records(read_lines(path)), count, run_id
+        return id_records(lines), count, run_id
     fmt = args.format if args.format != "auto" else detect_format(path, first[1] if first else None)
     run_id.update(format=fmt, list_separator=args.list_separator)
     if fmt == "jsonl":
-        return jsonl_records(read_lines(path)), count, run_id
+        return jsonl_records(lines), count, run_id
     if first is not None:
         if isinstance(first[1], Unreadable):
             raise UsageError(f"{path}: the CSV header is not valid UTF-8")
         csv_header(first[1])  # an unknown column stops the run before anything is sent
-    return csv_records(read_lines(path), args.list_separator), max(count - 1, 0), run_id
+    rows = None if count is None else max(count - 1, 0)  # the header is not a record
+    return csv_records(lines, args.list_separator), rows, run_id
 
 
 def _open_output(path: Path | None, checkpoint: Checkpoint | None) -> Output:
@@ -233,8 +245,8 @@ def _action(args: argparse.Namespace, client: pe.Client) -> tuple[Action, list[s
         found = client.get_endpoint(app, record.endpoint_id)
         return json.dumps(found.to_dict(), ensure_ascii=False)
 
-    actions: dict[str, Action] = {"import": upsert, "delete-many": delete, "export": get}
-    return actions[args.command], absent
+    actions = {"import": upsert, "delete-many": delete, "export": get}
+    return each(actions[args.command]), absent
 
 
 def _report(args: argparse.Namespace, summary: Summary, stats: RetryStats,

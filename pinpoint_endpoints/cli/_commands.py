@@ -15,10 +15,12 @@ from typing import Any
 import pinpoint_endpoints as pe
 from pinpoint_endpoints.cli._common import (
     EXIT_OK,
+    RICH_MISSING,
     UsageError,
     build_client,
     exit_code_for,
     global_options,
+    has_rich,
     print_error,
 )
 from pinpoint_endpoints.cli._records import parse_request
@@ -50,6 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     """Run one of ``get``, ``put``, ``delete``; print the result or one error line."""
     try:
+        if args.output == "table" and not has_rich():
+            raise UsageError(RICH_MISSING)
         request = _read_request(args.json_file) if args.command == "put" else None
         with build_client(args) as client:
             result: pe.EndpointResponse | pe.MessageBody

@@ -24,10 +24,12 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "PROG",
+    "RICH_MISSING",
     "UsageError",
     "build_client",
     "exit_code_for",
     "global_options",
+    "has_rich",
     "one_line",
     "positive_int",
     "print_error",
@@ -42,6 +44,10 @@ EXIT_USAGE: Final = 2
 EXIT_CREDENTIALS: Final = 3
 """No usable credentials, or the service could not be reached."""
 EXIT_INTERRUPTED: Final = 130
+RICH_MISSING: Final = (
+    "--output table needs rich, which the cli extra installs: "
+    "pip install 'pinpoint-endpoints[cli]'"
+)
 
 
 class UsageError(Exception):
@@ -72,6 +78,15 @@ def global_options(*, suppress: bool) -> argparse.ArgumentParser:
     group.add_argument("--output", choices=("json", "table"), default=default("json"),
                        help="json (default: the service's PascalCase JSON) or table")
     return parser
+
+
+def has_rich() -> bool:
+    """Whether ``rich`` (the ``cli`` extra: progress bars and tables) can be imported."""
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def positive_int(text: str) -> int:

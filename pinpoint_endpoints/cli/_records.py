@@ -23,7 +23,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import attrs
 
@@ -87,18 +87,22 @@ _CSV_SCALARS: Final = frozenset(
 )
 
 
-def read_lines(path: Path) -> Iterator[Line]:
-    """The file's lines, numbered from 1, without terminators; blank lines left out."""
-    with path.open("rb") as handle:
-        for number, data in enumerate(handle, start=1):
-            data = data.rstrip(b"\r\n")
-            try:
-                text = data.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                text = Unreadable(data.decode("utf-8", "backslashreplace"))
-            if not text.strip():
-                continue
-            yield number, text
+def read_lines(source: Path | IO[bytes]) -> Iterator[Line]:
+    """The lines of a file (or of a binary stream, such as standard input), numbered from 1,
+    without terminators; blank lines left out."""
+    if isinstance(source, Path):
+        with source.open("rb") as handle:
+            yield from read_lines(handle)
+        return
+    for number, data in enumerate(source, start=1):
+        data = data.rstrip(b"\r\n")
+        try:
+            text = data.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            text = Unreadable(data.decode("utf-8", "backslashreplace"))
+        if not text.strip():
+            continue
+        yield number, text
 
 
 def scan(path: Path) -> tuple[str, int]:

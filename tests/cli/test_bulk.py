@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import pinpoint_endpoints as pe
-from pinpoint_endpoints.cli._bulk import Cancelled, Failures, Output, RetryStats, Runner
+from pinpoint_endpoints.cli._bulk import Cancelled, Failures, Output, RetryStats, Runner, each
 from pinpoint_endpoints.cli._checkpoint import Checkpoint
 from pinpoint_endpoints.cli._progress import PlainProgress
 from pinpoint_endpoints.cli._records import Record
@@ -39,8 +39,8 @@ def runner(tmp_path: Path, action: object, *, checkpoint: Checkpoint | None = No
            concurrency: int = 4) -> tuple[Runner, Path]:
     path = tmp_path / "failures.jsonl"
     failures = Failures(path.open("w", encoding="utf-8"))
-    run = Runner(action, concurrency=concurrency, failures=failures,  # type: ignore[arg-type]
-                 progress=Notes(), checkpoint=checkpoint)
+    run = Runner(each(action), concurrency=concurrency,  # type: ignore[arg-type]
+                 failures=failures, progress=Notes(), checkpoint=checkpoint)
     return run, path
 
 
@@ -172,7 +172,7 @@ def test_output_lines_and_their_size_are_committed_together(tmp_path: Path) -> N
     out_path = tmp_path / "out.jsonl"
     cp = Checkpoint.open(tmp_path / "ck", {"t": 1})
     with out_path.open("wb") as handle:
-        run = Runner(lambda r: f'{{"Id": "{r.endpoint_id}"}}', concurrency=2,
+        run = Runner(each(lambda r: f'{{"Id": "{r.endpoint_id}"}}'), concurrency=2,
                      failures=Failures(None), progress=Notes(), checkpoint=cp,
                      output=Output(handle, seekable=True))
         run.run(records(3))
@@ -215,7 +215,7 @@ def test_plain_progress_lines_show_done_failed_rate_and_eta() -> None:
 
 
 def test_retry_sleep_is_cut_short_once_stopping() -> None:
-    run = Runner(lambda r: None, concurrency=1, failures=Failures(None), progress=Notes(),
+    run = Runner(each(lambda r: None), concurrency=1, failures=Failures(None), progress=Notes(),
                  stop=threading.Event())
     run.sleep(0.0)
     run.stop()

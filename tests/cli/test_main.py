@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from pinpoint_endpoints.cli import main
@@ -49,15 +47,6 @@ def test_every_command_of_the_contract_is_registered() -> None:
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     assert "usage:" in capsys.readouterr().err
-
-
-def test_without_the_cli_extra_it_says_how_to_install_it(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setitem(sys.modules, "rich", None)  # makes `import rich` raise ImportError
-    assert main(["get", "app", "ep"]) == 2
-    assert capsys.readouterr().err.strip() == (
-        "pinpoint-endpoints needs its CLI extra: pip install 'pinpoint-endpoints[cli]'")
 
 
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
