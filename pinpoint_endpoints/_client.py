@@ -100,12 +100,12 @@ class _Shared:
         max_pool_connections: int,
         retry: RetryPolicy,
     ) -> None:
-        config, session = resolve_config(region, profile, endpoint_url)
+        config = resolve_config(region, profile, endpoint_url)
         self.config = config
         self.base_url = config.endpoint_url + "/v1/apps/"
         self.host = host_header(config.endpoint_url)
         warn_if_cleartext(config.endpoint_url)
-        self.credentials = CredentialSource(credentials, session)
+        self.credentials = CredentialSource(credentials, profile)
         self.signer = Signer(config.region)
         self.transport = Transport(
             max_pool_connections=max_pool_connections,

@@ -1,41 +1,42 @@
 """Where requests go and who signs them: region, endpoint URL, TLS bundle and credentials.
 
 Resolved once per client from the arguments, the environment and the AWS config files, the
-way boto3 resolves them. botocore's session is imported only here and only when needed.
+way boto3 resolves them. The files are read with botocore's parser (`_profile`); a botocore
+session is built only when credentials must come from its chain (a profile, SSO, a role...).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import re
 import threading
 import warnings
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 import attrs
 
 from pinpoint_endpoints._errors import CredentialsError, ValidationError
+from pinpoint_endpoints._profile import read_profile
 
 if TYPE_CHECKING:
     from botocore.credentials import Credentials
-    from botocore.session import Session
 
 __all__ = [
     "CleartextWarning",
     "Config",
     "CredentialSource",
+    "NoCredentialsError",
+    "NoRegionError",
+    "ProfileNotFoundError",
     "host_header",
     "resolve_config",
     "warn_if_cleartext",
 ]
 
 DEFAULT_SIGNING_REGION: Final = "us-east-1"
-_TRUE: Final = frozenset({"true", "1", "yes", "on"})
 _LOOKED: Final = (
     "the credentials= argument",
     "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN",
@@ -45,6 +46,19 @@ _LOOKED: Final = (
     "the container credentials endpoint (AWS_CONTAINER_CREDENTIALS_*)",
     "the EC2 instance metadata service (unless AWS_EC2_METADATA_DISABLED=true)",
 )
+
+
+class NoRegionError(ValidationError):
+    """No region could be resolved (and no endpoint URL was given)."""
+
+
+class NoCredentialsError(CredentialsError):
+    """The credential chain found no credentials anywhere it looked."""
+
+
+class ProfileNotFoundError(CredentialsError):
+    """A named profile (``profile=``, ``AWS_PROFILE``, ``AWS_DEFAULT_PROFILE``) does not exist,
+    or an AWS config file cannot be parsed."""
 
 
 @attrs.frozen(kw_only=True)
@@ -58,10 +72,14 @@ class Config:
 
 
 class CredentialSource:
-    """Credentials from the argument or botocore's chain, found once, frozen per attempt."""
+    """Credentials from the argument or botocore's chain, found once, frozen per attempt.
 
-    def __init__(self, credentials: Credentials | None, session: Session | None) -> None:
-        self._session = session
+    Without ``credentials``, the environment's keys are used when no profile is passed (as
+    botocore's chain would, first); else a botocore session for ``profile`` finds them.
+    """
+
+    def __init__(self, credentials: Credentials | None, profile: str | None) -> None:
+        self._profile = profile
         self._found: Credentials | None = credentials
         self._lock = threading.Lock()
 
@@ -79,7 +97,7 @@ class CredentialSource:
         return frozen
 
     def _resolve(self) -> Credentials:
-        if self._session is None:
+        if self._profile is None:
             # No explicit profile, so botocore's chain would try the environment first: ask
             # that provider alone, and load the whole session only when it finds nothing.
             found = _static_env_keys(os.environ)
@@ -93,13 +111,16 @@ class CredentialSource:
                 raise CredentialsError(f"could not load AWS credentials: {exc}") from exc
             if found is not None:
                 return found
-        session = self._session if self._session is not None else _session(None)
+        from botocore.session import Session
+
         try:
-            creds = session.get_credentials()
+            creds = Session(profile=self._profile).get_credentials()
+        except _profile_errors() as exc:
+            raise _profile_error(exc) from exc
         except Exception as exc:  # botocore raises many kinds here (profile, SSO, process)
             raise CredentialsError(f"could not load AWS credentials: {exc}") from exc
         if creds is None:
-            raise CredentialsError(
+            raise NoCredentialsError(
                 "no AWS credentials found; looked in: " + "; ".join(_LOOKED)
                 + ". Pass credentials=botocore.credentials.Credentials(...) or set a profile."
             )
@@ -129,46 +150,28 @@ def _static_env_keys(env: Mapping[str, str]) -> _EnvKeys | None:
     return _EnvKeys(access_key, secret_key, token)
 
 
-def _session(profile: str | None) -> Session:
+def _profile_error(exc: Exception) -> ProfileNotFoundError:
     from botocore.exceptions import ProfileNotFound
-    from botocore.session import Session
 
-    session = Session(profile=profile)
-    if profile is not None:
-        try:
-            session.get_scoped_config()
-        except ProfileNotFound as exc:
-            raise ValidationError(f"AWS profile {profile!r} not found in the config files") from exc
-    return session
-
-
-def _config_files_may_matter(env: Mapping[str, str]) -> bool:
-    """Whether a botocore session could see more than the environment: a profile is named or a
-    config or credentials file exists. When not, every setting it would give comes from the
-    environment (read here directly) or is unset, so importing it would change nothing."""
-    if env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE"):
-        return True
-    for name, default in (("AWS_CONFIG_FILE", "~/.aws/config"),
-                          ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")):
-        if os.path.exists(os.path.expanduser(env.get(name) or default)):
-            return True
-    return False
+    if isinstance(exc, ProfileNotFound):
+        return ProfileNotFoundError(
+            f"AWS profile {exc.kwargs.get('profile')!r} not found in the config files "
+            "(AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE or ~/.aws): pass profile= an existing "
+            "one, or unset AWS_PROFILE / AWS_DEFAULT_PROFILE"
+        )
+    return ProfileNotFoundError(f"could not read the AWS config files: {exc}")
 
 
-def _flag(session: Session | None, name: str, env: str) -> bool:
-    value = os.environ.get(env)
-    if value is not None:
-        return value.strip().lower() in _TRUE
-    if session is None:
-        return False
-    got = session.get_config_variable(name)
-    return str(got).strip().lower() in _TRUE if got is not None else False
+def _profile_errors() -> tuple[type[Exception], ...]:
+    from botocore.exceptions import ConfigParseError, InvalidConfigError, ProfileNotFound
+
+    return (ProfileNotFound, ConfigParseError, InvalidConfigError)
 
 
 def _partition(region: str) -> dict[str, Any]:
-    import botocore
+    from botocore.loaders import create_loader
 
-    data = json.loads((Path(botocore.__file__).parent / "data" / "partitions.json").read_text())
+    data = create_loader().load_data("partitions")  # botocore's own, or ~/.aws/models' copy
     partitions: list[dict[str, Any]] = data["partitions"]
     for part in partitions:
         if region in part.get("regions", {}):
@@ -203,61 +206,42 @@ def _check_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def resolve_config(
-    region: str | None, profile: str | None, endpoint_url: str | None
-) -> tuple[Config, Session | None]:
-    """Resolve region, endpoint URL, TLS verification and proxies; raise `ValidationError`
-    saying how to fix what is missing."""
+def resolve_config(region: str | None, profile: str | None, endpoint_url: str | None) -> Config:
+    """Resolve region, endpoint URL, TLS verification and proxies; raise `NoRegionError` saying
+    how to fix a missing region, `ProfileNotFoundError` for a missing profile or broken file."""
     env = os.environ
-    resolved_region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    # the config files are read only when they can add something: a profile was named, or
-    # the region or CA bundle is not in the environment and a config file exists
-    session: Session | None = None
-    if profile is not None or (
-        (not resolved_region or "AWS_CA_BUNDLE" not in env) and _config_files_may_matter(env)
-    ):
-        session = _session(profile)
-    if not resolved_region and session is not None:
-        resolved_region = session.get_config_variable("region")
-
-    ignore_configured = _flag(session, "ignore_configured_endpoint_urls",
-                              "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-    url = endpoint_url
-    if url is None and not ignore_configured:
-        url = env.get("AWS_ENDPOINT_URL_PINPOINT") or env.get("AWS_ENDPOINT_URL") or None
+    try:
+        found = read_profile(profile, env)
+        url = endpoint_url or found.endpoint_url()
+    except _profile_errors() as exc:
+        raise _profile_error(exc) from exc
+    resolved_region = (region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+                       or found.get("region", "AWS_DEFAULT_REGION"))
     if url is not None:
         url = _check_url(url)
     elif not resolved_region:
-        raise ValidationError(
-            "no AWS region: pass one (Client(region='us-east-1'), or --region on the command "
-            "line), set AWS_REGION or "
+        raise NoRegionError(
+            "no AWS region: pass one (Client(region='us-east-1')), set AWS_REGION or "
             "AWS_DEFAULT_REGION, set region in the profile, or pass endpoint_url= "
             "(for example an emulator's URL)"
         )
     else:
         url = service_url(
             resolved_region,
-            fips=_flag(session, "use_fips_endpoint", "AWS_USE_FIPS_ENDPOINT"),
-            dualstack=_flag(session, "use_dualstack_endpoint", "AWS_USE_DUALSTACK_ENDPOINT"),
+            fips=found.flag("use_fips_endpoint", "AWS_USE_FIPS_ENDPOINT"),
+            dualstack=found.flag("use_dualstack_endpoint", "AWS_USE_DUALSTACK_ENDPOINT"),
         )
-
-    verify: bool | str = True
-    bundle = env.get("AWS_CA_BUNDLE") or (
-        session.get_config_variable("ca_bundle") if session is not None else None
-    )
-    if bundle:
-        verify = str(bundle)
+    # botocore's order: AWS_CA_BUNDLE, the profile's ca_bundle, then REQUESTS_CA_BUNDLE
+    bundle = found.get("ca_bundle", "AWS_CA_BUNDLE") or env.get("REQUESTS_CA_BUNDLE")
 
     import requests.utils
 
-    proxies = dict(requests.utils.get_environ_proxies(url))
-    config = Config(
+    return Config(
         region=resolved_region or DEFAULT_SIGNING_REGION,
         endpoint_url=url,
-        verify=verify,
-        proxies=proxies,
+        verify=bundle or True,
+        proxies=dict(requests.utils.get_environ_proxies(url)),
     )
-    return config, session
 
 
 class CleartextWarning(UserWarning):

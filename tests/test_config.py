@@ -9,7 +9,12 @@ import responses
 from botocore.credentials import Credentials
 
 import pinpoint_endpoints as pe
-from pinpoint_endpoints._config import service_url
+from pinpoint_endpoints._config import (
+    NoCredentialsError,
+    NoRegionError,
+    ProfileNotFoundError,
+    service_url,
+)
 
 
 def write_profile(tmp_path: Path, text: str) -> None:
@@ -92,9 +97,117 @@ def test_bad_endpoint_url_is_refused() -> None:
         pe.Client("us-east-1", endpoint_url="localhost:8080")
 
 
-def test_unknown_profile_is_a_validation_error() -> None:
-    with pytest.raises(pe.ValidationError, match="nope"):
-        pe.Client("us-east-1", profile="nope")
+@pytest.mark.parametrize("region", [None, "us-east-1"])
+@pytest.mark.parametrize("keys", ["none", "argument", "environment"])
+@pytest.mark.parametrize("how", ["profile=", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"])
+def test_a_missing_profile_is_one_typed_error_however_it_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, creds: Credentials,
+    how: str, keys: str, region: str | None,
+) -> None:
+    write_profile(tmp_path, "[profile work]\nregion = eu-west-1\n")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "ca.pem"))  # nothing else to read
+    if how != "profile=":
+        monkeypatch.setenv(how, "nope")
+    if region is not None:
+        monkeypatch.setenv("AWS_REGION", region)
+    if keys == "environment":
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENV")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-from-env")
+    with pytest.raises(ProfileNotFoundError, match="'nope' not found") as info:
+        pe.Client(profile="nope" if how == "profile=" else None,
+                  credentials=creds if keys == "argument" else None)
+    assert isinstance(info.value, pe.CredentialsError)
+    assert "--region" not in str(info.value) and "--profile" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["aws-config", "aws-credentials"])
+def test_a_broken_config_file_is_a_profile_error(
+    tmp_path: Path, creds: Credentials, name: str
+) -> None:
+    (tmp_path / name).write_text("[default\nregion = eu-west-1\n")
+    with pytest.raises(ProfileNotFoundError, match=name):
+        pe.Client("us-east-1", credentials=creds)
+
+
+def test_a_missing_services_section_is_a_profile_error(tmp_path: Path) -> None:
+    write_profile(tmp_path, "[default]\nregion = eu-west-1\nservices = local\n")
+    with pytest.raises(ProfileNotFoundError, match='"local" services'):
+        pe.Client()
+
+
+def test_a_profile_error_found_by_the_credential_chain_is_the_same_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    client = pe.Client("us-east-1")
+    monkeypatch.setenv("AWS_PROFILE", "gone")  # the profile vanished after the client was built
+    with pytest.raises(ProfileNotFoundError, match="'gone' not found"):
+        client._shared.credentials.current()
+
+
+_SETUPS: dict[str, tuple[str, str, dict[str, str]]] = {
+    # name: (config file, credentials file, environment)
+    "profile region, fips, dual-stack": (
+        "[profile work]\nregion = ca-central-1\nuse_fips_endpoint = true\n"
+        "use_dualstack_endpoint = true\n", "", {"AWS_PROFILE": "work"}),
+    "only true is true": (
+        "[default]\nregion = eu-west-1\nuse_fips_endpoint = 1\n", "",
+        {"AWS_USE_DUALSTACK_ENDPOINT": "yes"}),
+    "AWS_DEFAULT_PROFILE wins over AWS_PROFILE": (
+        "[profile a]\nregion = eu-west-1\n[profile b]\nregion = eu-west-2\n", "",
+        {"AWS_PROFILE": "a", "AWS_DEFAULT_PROFILE": "b"}),
+    "the credentials file's values win": (
+        "[default]\nregion = eu-west-1\n", "[default]\nregion = eu-north-1\n", {}),
+    "services section": (
+        "[default]\nregion = eu-west-1\nservices = local\nendpoint_url = http://127.0.0.1:7\n"
+        "[services local]\npinpoint =\n  endpoint_url = http://127.0.0.1:8\n", "", {}),
+    "profile endpoint_url": (
+        "[default]\nregion = eu-west-1\nendpoint_url = http://127.0.0.1:7\n", "", {}),
+    "the environment's URL wins over the files'": (
+        "[default]\nregion = eu-west-1\nservices = local\n"
+        "[services local]\npinpoint =\n  endpoint_url = http://127.0.0.1:8\n", "",
+        {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}),
+    "configured URLs ignored": (
+        "[default]\nregion = eu-west-1\nendpoint_url = http://127.0.0.1:7\n"
+        "ignore_configured_endpoint_urls = true\n", "",
+        {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}),
+    "ca_bundle from the profile": ("[default]\nregion = eu-west-1\nca_bundle = {ca}\n", "", {}),
+    "AWS_CA_BUNDLE wins": (
+        "[default]\nregion = eu-west-1\nca_bundle = /nonexistent\n", "",
+        {"AWS_CA_BUNDLE": "{ca}", "REQUESTS_CA_BUNDLE": "/nonexistent"}),
+    "REQUESTS_CA_BUNDLE comes last": (
+        "[default]\nregion = eu-west-1\n", "", {"REQUESTS_CA_BUNDLE": "{ca}"}),
+    "no bundle: the default trust store": ("[default]\nregion = eu-west-1\n", "", {}),
+}
+
+
+@pytest.mark.parametrize("setup", list(_SETUPS))
+def test_region_url_and_tls_bundle_are_boto3s(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, creds: Credentials, setup: str
+) -> None:
+    import boto3
+
+    config, credentials, env = _SETUPS[setup]
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not really a bundle")
+    write_profile(tmp_path, config.format(ca=ca))
+    (tmp_path / "aws-credentials").write_text(credentials)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(ca=ca))
+    theirs = boto3.Session().client("pinpoint")
+    ours = pe.Client(credentials=creds)._shared.config
+    assert (ours.region, ours.endpoint_url, ours.verify) == (
+        theirs.meta.region_name, theirs.meta.endpoint_url,
+        theirs._endpoint.http_session._verify,
+    )
+    theirs.close()
+
+
+def test_no_region_is_its_own_validation_error() -> None:
+    with pytest.raises(NoRegionError) as info:
+        pe.Client()
+    assert isinstance(info.value, pe.ValidationError)
+    assert "--region" not in str(info.value)
 
 
 def test_ca_bundle_is_used_for_tls_verification(
@@ -111,7 +224,10 @@ def test_ca_bundle_is_used_for_tls_verification(
         assert mock.calls[0].request.req_kwargs["verify"] == str(bundle)  # type: ignore[attr-defined]
 
 
-def test_tls_verification_is_on_by_default(creds: Credentials) -> None:
+def test_tls_verification_is_on_by_default(
+    monkeypatch: pytest.MonkeyPatch, creds: Credentials
+) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     client = pe.Client("us-east-1", credentials=creds)
     with responses.RequestsMock() as mock:
         mock.add("GET", "https://pinpoint.us-east-1.amazonaws.com/v1/apps/a/endpoints/e",
@@ -146,7 +262,7 @@ def test_credentials_from_a_named_profile(tmp_path: Path) -> None:
 def test_no_credentials_names_where_it_looked_and_sends_nothing() -> None:
     client = pe.Client("us-east-1")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        with pytest.raises(pe.CredentialsError) as info:
+        with pytest.raises(NoCredentialsError) as info:
             client.get_endpoint("a", "e")
         assert len(mock.calls) == 0
     message = str(info.value)
@@ -201,22 +317,56 @@ def test_a_partial_key_pair_in_the_environment_is_a_credentials_error(
         pe.Client("us-east-1")._shared.credentials.current()
 
 
-def test_no_profile_and_no_config_files_skip_botocore_session() -> None:
+def _modules_after_a_first_signing(code: str, env: dict[str, str]) -> list[str]:
+    """Which of botocore's session and credentials modules a fresh process imported after
+    running ``code`` (which builds ``c``) and finding its credentials."""
+    import ast
     import os
     import subprocess
     import sys
 
-    code = (
-        "import sys, pinpoint_endpoints as pe\n"
-        "c = pe.Client(endpoint_url='http://127.0.0.1:9')\n"
+    code += (
         "c._shared.credentials.current()\n"
         "print(sorted(m for m in ('botocore.session', 'botocore.credentials') "
         "if m in sys.modules))\n"
     )
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, check=True).stdout
-    assert out.strip() == "[]"
+    out = subprocess.run([sys.executable, "-c", "import sys, pinpoint_endpoints as pe\n" + code],
+                         env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    listed: list[str] = ast.literal_eval(out.stdout.splitlines()[-1])
+    return listed
+
+
+def test_no_profile_and_no_config_files_skip_botocore_session() -> None:
+    keys = {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s"}
+    code = "c = pe.Client(endpoint_url='http://127.0.0.1:9')\n"
+    assert _modules_after_a_first_signing(code, keys) == []
+
+
+@pytest.mark.parametrize("profile_env", [{}, {"AWS_PROFILE": "work"}])
+def test_a_config_file_with_keys_in_the_environment_builds_no_botocore_session(
+    tmp_path: Path, profile_env: dict[str, str]
+) -> None:
+    write_profile(tmp_path, "[default]\nregion = eu-west-1\nca_bundle = /etc/ssl/x.pem\n"
+                            "[profile work]\nregion = eu-west-2\n")
+    env = {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s", **profile_env}
+    assert _modules_after_a_first_signing("c = pe.Client()\n", env) == []
+
+
+def test_a_config_file_with_explicit_credentials_builds_no_botocore_session(
+    tmp_path: Path,
+) -> None:
+    write_profile(tmp_path, "[default]\nregion = eu-west-1\n")
+    code = ("from botocore.credentials import Credentials\n"
+            "c = pe.Client('us-east-1', credentials=Credentials('AKID', 's'))\n")
+    assert _modules_after_a_first_signing(code, {}) == ["botocore.credentials"]
+
+
+def test_keys_in_a_profile_come_from_botocores_chain(tmp_path: Path) -> None:
+    write_profile(tmp_path, "[default]\nregion = eu-west-1\naws_access_key_id = AKIDPROFILE\n"
+                            "aws_secret_access_key = s\n")
+    code = "c = pe.Client()\nprint(c._shared.credentials.current().access_key)\n"
+    assert _modules_after_a_first_signing(code, {}) == [
+        "botocore.credentials", "botocore.session"]
 
 
 def test_a_region_in_the_credentials_file_is_still_found(tmp_path: Path) -> None:
