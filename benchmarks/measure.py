@@ -70,11 +70,18 @@ def floors(url: str, *, rounds: int, calls: int, warmup: int) -> Samples:
 
 
 def models(*, rounds: int, number: int) -> Samples:
-    """µs per `from_dict` / `to_dict` of a full EndpointResponse (wall time, one thread)."""
+    """µs per `from_dict` / `to_dict` of an EndpointResponse with every field set, nested ones
+    included (wall time, one thread)."""
+    import attrs
+
     import pinpoint_endpoints as pe
 
-    model = pe.EndpointResponse.from_dict(ENDPOINT_RESPONSE)
+    model = pe.EndpointResponse.from_dict(ENDPOINT_RESPONSE, strict=True)
     assert model.to_dict() == ENDPOINT_RESPONSE
+    parts = (model, model.location, model.demographic, model.user)
+    unset = [f"{type(p).__name__}.{f.name}" for p in parts for f in attrs.fields(type(p))
+             if getattr(p, f.name) is None]
+    assert not unset, f"the payload leaves {unset} unset"
     runs = {
         "from_dict": lambda: pe.EndpointResponse.from_dict(ENDPOINT_RESPONSE),
         "to_dict": model.to_dict,

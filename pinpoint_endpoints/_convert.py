@@ -1,53 +1,62 @@
-"""The one cattrs converter: the service's JSON <-> the models.
+"""The converter: the service's JSON <-> the models, with every value's type checked both ways.
 
-Built once at import. Wire names are PascalCase renames, ``None`` fields are omitted when
-unstructuring, unknown keys are ignored when structuring, and types are checked strictly (a
-string where a double belongs is an error; an int is accepted as a float).
+Every attrs subclass of `_models._Model` is picked up by a cattrs hook factory the first time it
+is converted, so a new model needs no registration. Wire names are PascalCase renames; ``None``
+fields are left out of the JSON; unknown keys are ignored unless ``strict``. Types are checked
+in both directions: a string where a list belongs is an error, not a list of letters; an int is
+accepted where a float belongs, a bool is not.
 
-Errors carry field paths in wire spelling, e.g. ``$.Location.Latitude``.
+Errors carry every bad field's path in wire spelling, e.g. ``$.Item[3].Attributes.Plan``.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import operator
 import re
 import typing
+from collections.abc import Callable, Iterable
 from typing import Any, Final, TypeVar, cast
 
 import attrs
 import cattrs
-from cattrs.cols import mapping_structure_factory
+from cattrs.errors import (
+    AttributeValidationNote,
+    BaseValidationError,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from pinpoint_endpoints import _models
 from pinpoint_endpoints._errors import ValidationError
-from pinpoint_endpoints._models import ChannelType
+from pinpoint_endpoints._models import ChannelType, _Model
 
-__all__ = ["ConversionError", "from_wire", "to_wire"]
+__all__ = ["ConversionError", "from_wire", "to_wire", "wire_name"]
 
 T = TypeVar("T")
+Hook = Callable[..., Any]
 
-_MODELS: Final[tuple[type[Any], ...]] = (
-    _models.EndpointLocation,
-    _models.EndpointDemographic,
-    _models.EndpointUser,
-    _models.EndpointRequest,
-    _models.EndpointResponse,
-    _models.MessageBody,
-    _models.EndpointBatchItem,
-    _models.EndpointBatchRequest,
-    _models.EndpointsResponse,
-    _models.UpdateAttributesRequest,
-    _models.AttributesResource,
-)
-_CHANNEL_VALUES: Final = {c.value: c for c in ChannelType}
+_CHANNEL_VALUES: Final[dict[str, ChannelType]] = {c.value: c for c in ChannelType}
+_CHANNEL: Final = ChannelType | str
+_NAME: Final = re.compile(r"[A-Za-z_]\w*\Z")
+_JSON_TYPES: Final[dict[type, str]] = {type(None): "null", bool: "boolean", int: "number",
+                                       float: "number", str: "string", list: "array",
+                                       dict: "object"}
 
 
 class ConversionError(ValidationError):
-    """Wire data that does not fit a model; ``messages`` name each bad field's path."""
+    """Data that does not fit a model; ``messages`` name each bad field's path."""
 
     def __init__(self, messages: list[str]) -> None:
         super().__init__("; ".join(messages))
         self.messages = messages
+
+
+class _WrongType(TypeError):
+    """A value of the wrong type; the message is the part before the path."""
 
 
 def wire_name(field: attrs.Attribute[Any]) -> str:
@@ -58,169 +67,207 @@ def wire_name(field: attrs.Attribute[Any]) -> str:
     return "".join(part.capitalize() for part in field.name.split("_"))
 
 
-def _expect_str(value: Any, _: Any) -> str:
-    if isinstance(value, str):
-        return value
-    raise TypeError(f"expected a string, got {_json_type(value)}")
+# --- leaves and containers: each checks and converts, the same way in both directions --------
 
-
-def _expect_float(value: Any, _: Any) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    raise TypeError(f"expected a number, got {_json_type(value)}")
-
-
-def _expect_channel(value: Any, _: Any) -> ChannelType | str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return _CHANNEL_VALUES.get(value, value)
-    raise TypeError(f"expected a string, got {_json_type(value)}")
-
-
-def _expect_str_list(value: Any, _: Any) -> list[str]:
-    if not isinstance(value, list):
-        raise TypeError(f"expected a list of strings, got {_json_type(value)}")
-    for item in value:
-        if not isinstance(item, str):
-            raise TypeError(f"expected a list of strings, got a {_json_type(item)} in it")
-    return list(value)
+def _wrong(expected: str, value: Any) -> _WrongType:
+    return _WrongType(f"expected {expected}, got {_json_type(value)}")
 
 
 def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _expect_str(value: Any, _: Any = None) -> str:
     if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+        return value
+    raise _wrong("a string", value)
 
 
-def _expect_object(cls: type[Any], inner: Any) -> Any:
-    def structure(value: Any, _: Any) -> Any:
-        if not isinstance(value, dict):
-            raise TypeError(f"expected an object, got {_json_type(value)}")
-        return inner(value, cls)
+def _expect_float(value: Any, _: Any = None) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+        if math.isfinite(number):
+            return number
+        raise _WrongType(f"expected a finite number, got {number}")
+    raise _wrong("a number", value)
 
-    return structure
+
+def _channel_in(value: Any, _: Any = None) -> ChannelType | str:
+    text = _expect_str(value)
+    return _CHANNEL_VALUES.get(text, text)
 
 
-def _or_none(inner: Any) -> Any:
-    def structure(value: Any, type_: Any) -> Any:
+def _channel_out(value: Any) -> str:
+    return value.value if isinstance(value, ChannelType) else _expect_str(value)
+
+
+def _noted(exc: Exception, note: str) -> Exception:
+    exc.__notes__ = [*getattr(exc, "__notes__", ()), note]  # type: ignore[attr-defined]
+    return exc
+
+
+def _each(item: Hook, *, keyed: bool) -> Hook:
+    """A list, or if ``keyed`` a map with string keys, whose every element ``item`` converts."""
+    kind, expected = (dict, "an object") if keyed else (list, "an array")
+    pairs: Callable[[Any], Iterable[tuple[Any, Any]]] = dict.items if keyed else enumerate
+
+    def convert(value: Any, _: Any = None) -> Any:
+        if not isinstance(value, kind):
+            raise _wrong(expected, value)
+        out, errors = {}, []
+        for key, element in pairs(value):
+            try:
+                if keyed and not isinstance(key, str):
+                    raise _wrong("a string key", key)
+                out[key] = item(element)
+            except Exception as exc:  # every bad element is reported, each with its key or index
+                errors.append(_noted(exc, IterableValidationNote("", key, None)))
+        if errors:
+            raise IterableValidationError("", errors, kind)
+        return out if keyed else list(out.values())
+
+    return convert
+
+
+def _or_none(inner: Hook) -> Hook:
+    def structure(value: Any, type_: Any = None) -> Any:
         return None if value is None else inner(value, type_)
 
     return structure
 
 
-def _register(conv: cattrs.Converter, type_: Any, hook: Any, *, generic: bool = False) -> None:
-    """``hook`` for ``type_`` and, bound directly, for ``type_ | None``.
+def _field_hook(conv: cattrs.Converter, type_: Any, *, out: bool) -> Hook:
+    """The function that checks and converts a value of ``type_``, to the wire if ``out``."""
+    args = typing.get_args(type_)
+    if type(None) in args:
+        inner = _field_hook(conv, functools.reduce(
+            operator.or_, (a for a in args if a is not type(None))), out=out)
+        return inner if out else _or_none(inner)  # a None field is never unstructured
+    if type_ == _CHANNEL:
+        return _channel_out if out else _channel_in
+    if type_ in (str, float):
+        return _expect_str if type_ is str else _expect_float
+    origin = typing.get_origin(type_)
+    if origin is list:
+        return _each(_field_hook(conv, args[0], out=out), keyed=False)
+    if origin is dict and args[0] is str:
+        return _each(_field_hook(conv, args[1], out=out), keyed=True)
+    if _is_model(type_):
+        return conv.get_unstructure_hook(type_) if out else conv.get_structure_hook(type_)
+    raise TypeError(f"no wire form for {getattr(type_, '__name__', type_)}: see _field_hook")
 
-    The generated model functions then call it without cattrs' per-call Optional dispatch.
-    """
-    if generic:
-        conv.register_structure_hook_func(lambda t: t == type_, hook)
-    else:
-        conv.register_structure_hook(type_, hook)
-    conv.register_structure_hook_func(lambda t: t == type_ | None, _or_none(hook))
+
+# --- models: hooks generated on first use -----------------------------------------------------
+
+def _is_model(type_: Any) -> bool:
+    return isinstance(type_, type) and issubclass(type_, _Model) and attrs.has(type_)
 
 
-def _build() -> cattrs.Converter:
+def _fields(cls: type[Any]) -> tuple[attrs.Attribute[Any], ...]:
+    return cast("tuple[attrs.Attribute[Any], ...]", attrs.fields(attrs.resolve_types(cls)))
+
+
+def _structure_model(conv: cattrs.Converter, cls: type[Any], strict: bool) -> Hook:
+    overrides = {f.name: override(rename=wire_name(f), struct_hook=_field_hook(conv, f.type,
+                                                                              out=False))
+                 for f in _fields(cls)}
+    generated = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=strict,
+                                       **overrides)  # type: ignore[arg-type]
+
+    def structure(value: Any, _: Any = None) -> Any:
+        if not isinstance(value, dict):
+            raise _wrong("an object", value)
+        return generated(value, cls)
+
+    return structure
+
+
+def _unstructure_model(conv: cattrs.Converter, cls: type[Any]) -> Hook:
+    hooks = {f.name: _field_hook(conv, f.type, out=True) for f in _fields(cls)}
+    overrides = {f.name: override(rename=wire_name(f), omit_if_default=True,
+                                  unstruct_hook=hooks[f.name]) for f in _fields(cls)}
+    generated = make_dict_unstructure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
+
+    def unstructure(value: Any) -> dict[str, Any]:
+        if not isinstance(value, cls):
+            raise _WrongType(f"expected {cls.__name__}, got {type(value).__name__}")
+        try:
+            return generated(value)
+        except Exception as exc:  # the fast pass failed: check field by field to say where
+            errors = []
+            for name, hook in hooks.items():
+                field_value = getattr(value, name)
+                try:
+                    if field_value is not None:
+                        hook(field_value)
+                except Exception as bad:
+                    errors.append(_noted(bad, AttributeValidationNote("", name, None)))
+            raise ClassValidationError("", errors, cls) if errors else exc from None
+
+    return unstructure
+
+
+@functools.cache
+def _converter(strict: bool) -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=True)
-    _register(conv, str, _expect_str)
-    _register(conv, float, _expect_float)
-    conv.register_structure_hook_func(lambda t: t == ChannelType | str | None, _expect_channel)
-    _register(conv, list[str], _expect_str_list, generic=True)
-    conv.register_unstructure_hook_func(
-        lambda t: t == ChannelType | str | None,
-        lambda v: v.value if isinstance(v, ChannelType) else v,
-    )
-    for map_type in (dict[str, list[str]], dict[str, float]):
-        structure_map = _expect_object(map_type, mapping_structure_factory(map_type, conv))
-        _register(conv, map_type, structure_map, generic=True)
-    for cls in _MODELS:
-        attrs.resolve_types(cls)
-        overrides = {}
-        for field in attrs.fields(cls):
-            overrides[field.name] = override(rename=wire_name(field), omit_if_default=True)
-        structure = make_dict_structure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
-        _register(conv, cls, _expect_object(cls, structure))
-        conv.register_unstructure_hook(
-            cls, make_dict_unstructure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
-        )
+    conv.register_structure_hook_factory(
+        _is_model, lambda cls: _structure_model(conv, cls, strict))
+    conv.register_unstructure_hook_factory(_is_model, lambda cls: _unstructure_model(conv, cls))
     return conv
 
 
-_CONVERTER = _build()
-# One step of a cattrs path: ``.field``, or a map key / list index in brackets (a key is its
-# repr, so it may hold dots, quotes and brackets of its own).
-_STEP: Final = re.compile(
-    r"""\.(\w+)|\[(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\]]*)\]"""
-)
+# --- error messages ---------------------------------------------------------------------------
+
+def _messages(exc: BaseException, path: str) -> list[str]:
+    """One message per bad value under ``exc``, each ending with its path in wire spelling."""
+    if isinstance(exc, BaseValidationError):
+        noted, bare = exc.group_exceptions()
+        found: list[str] = []
+        for inner, note in noted:
+            found += _messages(inner, path + _step(exc.cl, note))
+        for inner in bare:
+            found += _messages(inner, path)
+        return found
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return [_unknown(key, exc.cl, path) for key in sorted(exc.extra_fields)]
+    if isinstance(exc, _WrongType):
+        return [f"{exc} @ {path}"]
+    return [f"invalid value ({type(exc).__name__}) @ {path}"]
 
 
-def _describe(exc: BaseException, type_: Any) -> str:
-    if isinstance(exc, TypeError) and str(exc).startswith("expected"):
-        return str(exc)
-    if isinstance(exc, KeyError):
-        return f"missing required key {exc}"
-    return f"invalid value ({type(exc).__name__})"
+def _step(cls: type[Any], note: Any) -> str:
+    """``.Wire`` for a field, ``[3]`` for an index, ``.Key`` or ``['odd key']`` for a key."""
+    if isinstance(note, AttributeValidationNote):
+        return "." + wire_name(attrs.fields_dict(cls)[note.name])
+    key = note.index
+    return f".{key}" if isinstance(key, str) and _NAME.match(key) else f"[{key!r}]"
 
 
-def _model_in(type_: Any) -> type[Any] | None:
-    """The attrs model a field holds (``EndpointLocation | None`` -> EndpointLocation)."""
-    for candidate in (type_, *typing.get_args(type_)):
-        if isinstance(candidate, type) and attrs.has(candidate):
-            return candidate
-    return None
+def _unknown(key: str, cls: type[Any], path: str) -> str:
+    import difflib  # only when there is a typo to explain
+
+    close = difflib.get_close_matches(key, [wire_name(f) for f in attrs.fields(cls)], n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown field {key} at {path}{hint}"
 
 
-def _wire_path(message: str, cls: type[Any]) -> str:
-    """Rewrite the path of a cattrs message in wire spelling, walking the models from ``cls``.
+# --- the two directions -----------------------------------------------------------------------
 
-    Field names are renamed by the model they belong to (``request_id`` is ``RequestId`` in an
-    endpoint but ``RequestID`` in a `MessageBody`); map keys and list indices stay verbatim.
+def from_wire(data: Any, cls: type[T], *, strict: bool = False) -> T:
+    """Structure the service's JSON into ``cls``, or raise `ConversionError` with field paths.
+
+    ``strict`` refuses keys a model does not know, at any depth.
     """
-    text, sep, path = message.rpartition(" @ ")
-    if not sep or not path.startswith("$"):
-        return message
-    out = ["$"]
-    current: type[Any] | None = cls
-    pos = 1
-    while pos < len(path):
-        step = _STEP.match(path, pos)
-        if step is None:
-            out.append(path[pos:])
-            break
-        field = None
-        if step.group(1) is not None and current is not None:
-            field = attrs.fields_dict(current).get(step.group(1))
-        if field is not None:
-            out.append("." + wire_name(field))
-            current = _model_in(field.type)
-        else:
-            out.append(step.group(0))
-            current = None  # inside a map or list: no model fields below
-        pos = step.end()
-    return f"{text}{sep}{''.join(out)}"
-
-
-def from_wire(data: Any, cls: type[T]) -> T:
-    """Structure the service's JSON into ``cls``, or raise `ConversionError` with field paths."""
     try:
-        return _CONVERTER.structure(data, cls)
-    except Exception as exc:  # cattrs wraps every failure; report them with paths
-        found = cattrs.transform_error(exc, path="$", format_exception=_describe)
-        messages = [_wire_path(m, cls) for m in found]
-        raise ConversionError(messages) from None
+        return _converter(strict).structure(data, cls)
+    except (BaseValidationError, _WrongType) as exc:
+        raise ConversionError(_messages(exc, "$")) from None
 
 
 def to_wire(model: object) -> dict[str, Any]:
-    """Unstructure a model into the service's JSON (PascalCase keys, ``None`` omitted)."""
-    return cast(dict[str, Any], _CONVERTER.unstructure(model))
+    """Unstructure a model into the service's JSON (PascalCase keys, ``None`` omitted), or
+    raise `ConversionError` naming every field whose value has the wrong type."""
+    try:
+        return cast(dict[str, Any], _converter(False).unstructure(model))
+    except (BaseValidationError, _WrongType) as exc:
+        raise ConversionError(_messages(exc, "$")) from None

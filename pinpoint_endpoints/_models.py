@@ -14,7 +14,7 @@ Examples:
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -39,7 +39,6 @@ __all__ = [
     "UpdateAttributesRequest",
 ]
 
-_M = TypeVar("_M", bound="_Model")
 
 
 class ChannelType(str, enum.Enum):
@@ -88,11 +87,13 @@ class _Model:
     __slots__ = ()
 
     @classmethod
-    def from_dict(cls, data: Any) -> Self:
+    def from_dict(cls, data: Any, *, strict: bool = False) -> Self:
         """Build from the service's JSON (a dict with PascalCase keys).
 
-        Unknown keys are ignored. Raises `ValidationError` naming the field path when a value
-        has the wrong type.
+        Unknown keys are ignored, as the service may add some; with ``strict=True`` they are
+        refused at any depth, naming the closest known field: ``unknown field Adress at $ (did
+        you mean Address?)`` (for input a person typed).
+        Raises `ValidationError` naming every bad field's path.
 
         Examples:
             >>> EndpointLocation.from_dict({"Latitude": 47, "City": "Seattle"}).latitude
@@ -100,10 +101,12 @@ class _Model:
         """
         from pinpoint_endpoints import _convert
 
-        return _convert.from_wire(data, cls)
+        return _convert.from_wire(data, cls, strict=strict)
 
     def to_dict(self) -> dict[str, Any]:
         """The service's JSON for this model: PascalCase keys, ``None`` fields left out.
+
+        Raises `ValidationError` naming every field whose value has the wrong type.
 
         Examples:
             >>> EndpointUser(user_id="u1").to_dict()

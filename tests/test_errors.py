@@ -146,7 +146,7 @@ def test_a_2xx_body_that_is_not_json_is_a_parse_error(client: pe.Client) -> None
     [
         (b'{"Location": {"Latitude": "north"}}', "$.Location.Latitude"),
         (b'[{"Id": "x"}]', "$"),
-        (b'{"Attributes": {"a": "b"}}', "$.Attributes['a']"),
+        (b'{"Attributes": {"a": "b"}}', "$.Attributes.a"),
         (b'"just a string"', "$"),
     ],
 )

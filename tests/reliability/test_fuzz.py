@@ -292,7 +292,7 @@ def test_the_float_fields_keep_their_value_through_the_client(
         # found by reading the fix: a map key that looks like a field kept being "renamed"
         ("GetEndpoint", {"Attributes": {"x.city": "a"}}, "$.Attributes['x.city']"),
         ("DeleteEndpoint", {"User": {"UserAttributes": {"a].user_id": [1]}}},
-         "$.User.UserAttributes['a].user_id']"),
+         "$.User.UserAttributes['a].user_id'][0]"),
         ("GetEndpoint", {"Location": {"City": 3}}, "$.Location.City"),
     ],
 )
