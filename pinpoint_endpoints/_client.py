@@ -1,41 +1,41 @@
-"""`Client`: validate -> build the request -> retry loop over signed attempts -> parse.
-
-An operation is data (`_Operation`); the three share one code path.
+"""`Client`: the sync face. A thin loop over the pure core: `_operations` builds the request
+and parses the reply, `_retry.Attempts` decides, `_transport` sends, `_signing` signs.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import platform
 import uuid
+from collections.abc import Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Final, TypeVar
 
-import attrs
-
-from pinpoint_endpoints import _convert
+from pinpoint_endpoints import _operations as ops
 from pinpoint_endpoints._config import (
     CredentialSource,
     host_header,
     resolve_config,
     warn_if_cleartext,
 )
-from pinpoint_endpoints._errors import (
-    ResponseParseError,
-    ValidationError,
+from pinpoint_endpoints._errors import TransportError, ValidationError
+from pinpoint_endpoints._models import (
+    AttributesResource,
+    AttributeType,
+    EndpointBatchItem,
+    EndpointRequest,
+    EndpointResponse,
+    EndpointsResponse,
+    MessageBody,
 )
-from pinpoint_endpoints._models import EndpointRequest, EndpointResponse, MessageBody
-from pinpoint_endpoints._redact import redact_text
 from pinpoint_endpoints._retry import (
     AdaptiveRateLimiter,
+    Attempts,
     RetryPolicy,
     RetryQuota,
-    call_with_retries,
 )
 from pinpoint_endpoints._signing import Signer
-from pinpoint_endpoints._transport import Reply, Timeout, Transport
+from pinpoint_endpoints._transport import Timeout, Transport
 from pinpoint_endpoints._version import __version__
 
 if TYPE_CHECKING:
@@ -46,45 +46,11 @@ __all__ = ["Client"]
 log: Final = logging.getLogger("pinpoint_endpoints")
 
 DEFAULT_TIMEOUT: Final = (10.0, 60.0)
-_BAD_ENDPOINT_CHARS: Final = frozenset("${}")
+T = TypeVar("T")
 _USER_AGENT: Final = (
     f"pinpoint-endpoints/{__version__} python/{platform.python_version()} "
     f"{platform.system().lower() or 'unknown'}"
 )
-
-
-@attrs.frozen
-class _Operation:
-    name: str
-    method: str
-    output: type[Any]
-
-
-GET_ENDPOINT: Final = _Operation("GetEndpoint", "GET", EndpointResponse)
-UPDATE_ENDPOINT: Final = _Operation("UpdateEndpoint", "PUT", MessageBody)
-DELETE_ENDPOINT: Final = _Operation("DeleteEndpoint", "DELETE", EndpointResponse)
-
-
-def _segment(name: str, value: object, *, endpoint: bool) -> str:
-    """Check one id and percent-encode it exactly as botocore does (``/`` included), or raise
-    `ValidationError` before anything is sent."""
-    if not isinstance(value, str):
-        raise ValidationError(f"{name} must be a str, got {type(value).__name__}")
-    if not value:
-        raise ValidationError(f"{name} must not be empty")
-    if value in (".", ".."):
-        raise ValidationError(f"{name} must not be {value!r}: it would address another resource")
-    # an id may be a phone number or an email: messages show it redacted
-    if endpoint and not _BAD_ENDPOINT_CHARS.isdisjoint(value):
-        raise ValidationError(f"{name} {redact_text(value)} must not contain '$', '{{' or '}}'")
-    try:
-        raw = value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(
-            f"{name} {redact_text(value)} holds a lone surrogate: it is not text that UTF-8 "
-            "(and so a URL) can carry"
-        ) from None
-    return quote(raw, safe="-._~")
 
 
 class _Shared:
@@ -102,7 +68,7 @@ class _Shared:
     ) -> None:
         config = resolve_config(region, profile, endpoint_url)
         self.config = config
-        self.base_url = config.endpoint_url + "/v1/apps/"
+        self.base_url = config.endpoint_url
         self.host = host_header(config.endpoint_url)
         warn_if_cleartext(config.endpoint_url)
         self.credentials = CredentialSource(credentials, profile)
@@ -115,8 +81,36 @@ class _Shared:
         self.quota = RetryQuota(
             retry.retry_quota, cost=retry.retry_cost, throttle_cost=retry.throttle_retry_cost
         )
-        self.limiter = AdaptiveRateLimiter(clock=retry.clock, sleep=retry.sleep)
+        self.limiter = AdaptiveRateLimiter(clock=retry.clock)
         self.closed = False
+
+    def prepare(self, request: ops.Request) -> tuple[str, dict[str, str]]:
+        """The URL and the unsigned headers of one call (the same for every attempt)."""
+        if self.closed:
+            raise ValidationError("this client is closed")
+        headers = {
+            "Host": self.host,
+            "User-Agent": _USER_AGENT,
+            "amz-sdk-invocation-id": str(uuid.uuid4()),
+        }
+        if request.body:
+            headers["Content-Type"] = "application/json"
+            headers["Content-Length"] = str(len(request.body))
+        return self.base_url + request.path, headers
+
+    def sign(self, request: ops.Request, url: str, headers: dict[str, str],
+             attempt: int, max_attempts: int) -> dict[str, str]:
+        """One attempt's signed headers; the credentials are read afresh for each."""
+        headers["amz-sdk-request"] = f"attempt={attempt}; max={max_attempts}"
+        return self.signer.sign(request.method, url, headers, request.body,
+                                self.credentials.current())
+
+    def attempts(self, request: ops.Request, policy: RetryPolicy,
+                 timeout: Timeout) -> Attempts:
+        """The retry decisions for one call."""
+        return Attempts(request.operation, policy, self.quota, self.limiter, timeout,
+                        lambda reply_headers: self.signer.learn_offset(
+                            reply_headers.get("Date")))
 
 
 class Client:
@@ -208,8 +202,7 @@ class Client:
             >>> ep.channel_type, ep.endpoint_status  # doctest: +SKIP
             (<ChannelType.SMS: 'SMS'>, 'ACTIVE')
         """
-        result: EndpointResponse = self._call(GET_ENDPOINT, application_id, endpoint_id, None)
-        return result
+        return self._call(ops.GET_ENDPOINT, ops.endpoint_params(application_id, endpoint_id))
 
     def update_endpoint(
         self, application_id: str, endpoint_id: str, request: EndpointRequest
@@ -224,16 +217,8 @@ class Client:
             ...     channel_type=ChannelType.SMS, address="+12065550100"))
             MessageBody(request_id='...', message='Accepted')
         """
-        if not isinstance(request, EndpointRequest):
-            hint = (
-                " (use EndpointRequest.from_dict(...) for a dict, or .to_request() on an "
-                "EndpointResponse)"
-            )
-            raise ValidationError(
-                f"request must be an EndpointRequest, got {type(request).__name__}{hint}"
-            )
-        result: MessageBody = self._call(UPDATE_ENDPOINT, application_id, endpoint_id, request)
-        return result
+        return self._call(ops.UPDATE_ENDPOINT, ops.endpoint_params(application_id, endpoint_id),
+                          request)
 
     def delete_endpoint(self, application_id: str, endpoint_id: str) -> EndpointResponse:
         """DeleteEndpoint: remove an endpoint and return it as it was.
@@ -243,8 +228,64 @@ class Client:
             >>> gone.id  # doctest: +SKIP
             'device-1'
         """
-        result: EndpointResponse = self._call(DELETE_ENDPOINT, application_id, endpoint_id, None)
-        return result
+        return self._call(ops.DELETE_ENDPOINT, ops.endpoint_params(application_id, endpoint_id))
+
+    def update_endpoints_batch(
+        self, application_id: str, items: Sequence[EndpointBatchItem]
+    ) -> MessageBody:
+        """UpdateEndpointsBatch: upsert 1 to 100 endpoints in one request.
+
+        Each item is an `EndpointRequest`'s fields plus its ``id``; ids are unique within the
+        batch. The service checks the batch whole: one bad item refuses all of it.
+
+        Examples:
+            >>> client.update_endpoints_batch("my-app", [  # doctest: +SKIP
+            ...     EndpointBatchItem(id="d1", address="+12065550100", channel_type="SMS"),
+            ...     EndpointBatchItem(id="d2", address="ann@example.com", channel_type="EMAIL"),
+            ... ])
+            MessageBody(request_id='...', message='Accepted')
+        """
+        return self._call(ops.UPDATE_ENDPOINTS_BATCH, ops.app_params(application_id),
+                          ops.batch_body(items))
+
+    def get_user_endpoints(self, application_id: str, user_id: str) -> EndpointsResponse:
+        """GetUserEndpoints: every endpoint whose ``User.UserId`` is ``user_id``.
+
+        Raises:
+            NotFoundException: the user has no endpoints.
+
+        Examples:
+            >>> found = client.get_user_endpoints("my-app", "ann")  # doctest: +SKIP
+            >>> [ep.id for ep in found.item or []]  # doctest: +SKIP
+            ['d1', 'd2']
+        """
+        return self._call(ops.GET_USER_ENDPOINTS, ops.user_params(application_id, user_id))
+
+    def delete_user_endpoints(self, application_id: str, user_id: str) -> EndpointsResponse:
+        """DeleteUserEndpoints: delete every endpoint of a user, returning them as they were.
+
+        Examples:
+            >>> gone = client.delete_user_endpoints("my-app", "ann")  # doctest: +SKIP
+            >>> len(gone.item or [])  # doctest: +SKIP
+            2
+        """
+        return self._call(ops.DELETE_USER_ENDPOINTS, ops.user_params(application_id, user_id))
+
+    def remove_attributes(
+        self, application_id: str, attribute_type: AttributeType | str, names: Sequence[str]
+    ) -> AttributesResource:
+        """RemoveAttributes: stop capturing the named custom attributes of one type.
+
+        Endpoints keep the values they had; later updates ignore these names.
+
+        Examples:
+            >>> client.remove_attributes(  # doctest: +SKIP
+            ...     "my-app", AttributeType.ENDPOINT_CUSTOM_ATTRIBUTES, ["Plan"]).attributes
+            ['Plan']
+        """
+        return self._call(ops.REMOVE_ATTRIBUTES,
+                          ops.attribute_params(application_id, attribute_type),
+                          ops.blacklist_body(names))
 
     def close(self) -> None:
         """Close the connection pool. The client cannot be used afterwards."""
@@ -262,46 +303,28 @@ class Client:
     ) -> None:
         self.close()
 
-    # -- one code path for every operation ---------------------------------------------------
+    # -- one loop for every operation ---------------------------------------------------------
 
-    def _call(self, op: _Operation, app_id: str, endpoint_id: str, request: Any) -> Any:
-        shared = self._shared
-        if shared.closed:
-            raise ValidationError("this client is closed")
-        app = _segment("application_id", app_id, endpoint=False)
-        endpoint = _segment("endpoint_id", endpoint_id, endpoint=True)
-        url = f"{shared.base_url}{app}/endpoints/{endpoint}"
-        headers = {
-            "Host": shared.host,
-            "User-Agent": _USER_AGENT,
-            "amz-sdk-invocation-id": str(uuid.uuid4()),
-        }
-        body = b""
-        if request is not None:
+    def _call(self, op: ops.Operation[T], params: dict[str, object], body: object = None) -> T:
+        shared, policy = self._shared, self._retry
+        request = ops.build_request(op, params, body)
+        url, headers = shared.prepare(request)
+        attempts = shared.attempts(request, policy, self._timeout)
+        while True:
+            wait, timeout = attempts.begin()
+            if wait > 0:
+                policy.sleep(wait)
+            signed = shared.sign(request, url, headers, attempts.attempt, policy.max_attempts)
             try:
-                body = json.dumps(request.to_dict(), allow_nan=False).encode("utf-8")
-            except ValueError as exc:
-                raise ValidationError(f"request cannot be sent as JSON: {exc}") from exc
-            headers["Content-Type"] = "application/json"
-            headers["Content-Length"] = str(len(body))
-        policy = self._retry
-
-        def send(attempt: int, timeout: Timeout) -> Reply:
-            headers["amz-sdk-request"] = f"attempt={attempt}; max={policy.max_attempts}"
-            signed = shared.signer.sign(
-                op.method, url, headers, body, shared.credentials.current()
-            )
-            return shared.transport.send(op.method, url, signed, body, timeout)
-
-        reply = call_with_retries(
-            send, operation=op.name, policy=policy, timeout=self._timeout, quota=shared.quota,
-            limiter=shared.limiter,
-            correct_clock=lambda reply_headers: shared.signer.learn_offset(
-                reply_headers.get("Date")
-            ),
-        )
-        return _parse(op, reply)
-
+                reply = shared.transport.send(request.method, url, signed, request.body, timeout)
+            except TransportError as exc:
+                delay = attempts.failed(exc)
+            else:
+                if attempts.succeeded(reply):
+                    return ops.parse_reply(op, reply.status, reply.headers, reply.body)
+                delay = attempts.failed(reply)
+            if delay > 0:
+                policy.sleep(delay)
 
 
 def _check_timeout(timeout: Timeout) -> Timeout:
@@ -311,24 +334,3 @@ def _check_timeout(timeout: Timeout) -> Timeout:
             f"timeout must be positive seconds or a (connect, read) pair, got {timeout!r}"
         )
     return timeout
-
-
-def _parse(op: _Operation, reply: Reply) -> Any:
-    def fail(message: str, paths: tuple[str, ...] = ()) -> ResponseParseError:
-        return ResponseParseError(
-            message, status_code=reply.status, request_id=reply.headers.get("x-amzn-RequestId"),
-            operation=op.name,
-            paths=paths,
-        )
-
-    try:
-        data = json.loads(reply.body)
-    except (ValueError, RecursionError):
-        size = len(reply.body)
-        raise fail(f"the body is not JSON ({size} bytes)") from None
-    try:
-        return _convert.from_wire(data, op.output)
-    except _convert.ConversionError as exc:
-        paths = tuple(m.rsplit(" @ ", 1)[-1] for m in exc.messages)
-        raise fail("; ".join(exc.messages), paths) from None
-

@@ -24,17 +24,23 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from pinpoint_endpoints._errors import PinpointError, ServiceError, TransportError, error_from_reply
+from pinpoint_endpoints._errors import (
+    PinpointError,
+    ServiceError,
+    TransportError,
+    ValidationError,
+    error_from_reply,
+)
 
 if TYPE_CHECKING:
     from pinpoint_endpoints._transport import Reply, Timeout
 
 __all__ = [
     "AdaptiveRateLimiter",
+    "Attempts",
     "RetryEvent",
     "RetryPolicy",
     "RetryQuota",
-    "call_with_retries",
 ]
 
 log: Final = logging.getLogger("pinpoint_endpoints")
@@ -53,9 +59,18 @@ class RetryEvent:
     error: str
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if value < 0:
-        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+    if not _is_number(value) or value < 0:
+        raise ValidationError(f"{attribute.name} must be a number >= 0, got {value!r}")
+
+
+def _count(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValidationError(f"{attribute.name} must be a whole number >= 0, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -93,9 +108,9 @@ class RetryPolicy:
     max_backoff: float = attrs.field(default=20.0, validator=_positive)
     max_retry_after: float = attrs.field(default=20.0, validator=_positive)
     deadline: float | None = attrs.field(default=None)
-    retry_quota: int = 500
-    retry_cost: int = 14
-    throttle_retry_cost: int = 5
+    retry_quota: int = attrs.field(default=500, validator=_count)
+    retry_cost: int = attrs.field(default=14, validator=_count)
+    throttle_retry_cost: int = attrs.field(default=5, validator=_count)
     adaptive: bool = False
     on_retry: Callable[[RetryEvent], None] | None = attrs.field(default=None, eq=False)
     random: Callable[[], float] = attrs.field(default=_random.random, eq=False, repr=False)
@@ -104,13 +119,13 @@ class RetryPolicy:
 
     @max_attempts.validator
     def _check_attempts(self, _: attrs.Attribute[int], value: int) -> None:
-        if value < 1:
-            raise ValueError(f"max_attempts must be >= 1, got {value!r}")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValidationError(f"max_attempts must be a whole number >= 1, got {value!r}")
 
     @deadline.validator
     def _check_deadline(self, _: attrs.Attribute[float | None], value: float | None) -> None:
-        if value is not None and not value > 0:
-            raise ValueError(f"deadline must be > 0 seconds (or None), got {value!r}")
+        if value is not None and (not _is_number(value) or not value > 0):
+            raise ValidationError(f"deadline must be > 0 seconds (or None), got {value!r}")
 
     def backoff(self, retry: int, *, throttling: bool) -> float:
         """The jittered delay before retry number ``retry`` (1 for the first retry)."""
@@ -187,7 +202,6 @@ class AdaptiveRateLimiter:
         min_rate: float = 0.5,
         min_throttles: int = 3,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._window = window
         self._threshold = threshold
@@ -196,7 +210,6 @@ class AdaptiveRateLimiter:
         self._min_rate = min_rate
         self._min_throttles = min_throttles
         self._clock = clock
-        self._sleep = sleep
         self._lock = threading.Lock()
         self._outcomes: deque[tuple[float, bool]] = deque()
         self._rate: float | None = None
@@ -210,17 +223,16 @@ class AdaptiveRateLimiter:
         """The current send rate (requests a second), ``None`` while not engaged."""
         return self._rate
 
-    def acquire(self) -> None:
-        """Wait for this request's turn under the current rate (at once when not engaged)."""
+    def reserve(self) -> float:
+        """Take this request's turn under the current rate: the seconds to wait before sending
+        it (0 when not engaged). The caller waits; the limiter never sleeps."""
         with self._lock:
             if self._rate is None:
-                return
+                return 0.0
             now = self._clock()
             start = max(now, self._next_send)
             self._next_send = start + 1.0 / self._rate
-            wait = start - now
-        if wait > 0:
-            self._sleep(wait)
+            return start - now
 
     def record(self, *, throttled: bool) -> None:
         """Feed one reply's outcome; adjusts the rate at most once a window."""
@@ -271,91 +283,118 @@ class AdaptiveRateLimiter:
         self._next_send = now
 
 
-def call_with_retries(
-    send: Callable[[int, Timeout], Reply],
-    *,
-    operation: str,
-    policy: RetryPolicy,
-    timeout: Timeout,
-    quota: RetryQuota,
-    limiter: AdaptiveRateLimiter,
-    correct_clock: Callable[[Mapping[str, str]], bool],
-) -> Reply:
-    """Make attempts until one gets a 2xx reply or the policy says stop; raise the last error.
+class Attempts:
+    """The retry decisions of one call, as a pure state machine: no sleeping, no I/O.
 
-    The loop owns time: backoff, server-sent delays, the deadline, the quota and the adaptive
-    rate. ``send(attempt, timeout)`` makes one signed attempt (it raises `TransportError`
-    when no whole reply came); ``correct_clock(headers)`` learns the server's clock from a
-    reply that refused our signature's time, and says whether it could.
+    The client's loop (sync or async) asks `begin` before each attempt (how long to wait for
+    the adaptive rate, and the attempt's timeout), sends, and reports the outcome to `failed`
+    or `succeeded`; `failed` answers how long to wait before the next attempt, or raises the
+    error to give the caller. The loop only waits and sends.
+
+    Examples:
+        >>> attempts = Attempts("GetEndpoint", RetryPolicy(), RetryQuota(500), None, 10.0)
+        >>> attempts.begin()
+        (0.0, 10.0)
+        >>> attempts.failed(TransportError("connection refused")) is not None
+        True
     """
-    started = policy.clock()
-    spent = 0
-    skew_retried = False
-    attempt = 0
-    error: PinpointError | None = None
-    while True:
-        attempt += 1
-        if policy.adaptive:
-            limiter.acquire()
-        budget = timeout
-        if policy.deadline is not None:
-            # an attempt may only wait for what is left of the deadline, so a hanging server
-            # cannot stretch the call past it by a whole read timeout
-            remaining = policy.deadline - (policy.clock() - started)
-            if remaining <= 0 and error is not None:
-                raise error
-            budget = _capped(timeout, max(remaining, 0.001))
+
+    def __init__(
+        self,
+        operation: str,
+        policy: RetryPolicy,
+        quota: RetryQuota,
+        limiter: AdaptiveRateLimiter | None,
+        timeout: Timeout,
+        correct_clock: Callable[[Mapping[str, str]], bool] = lambda _: False,
+    ) -> None:
+        self.operation = operation
+        self.policy = policy
+        self.attempt = 0
+        self._quota = quota
+        self._limiter = limiter if policy.adaptive else None
+        self._timeout = timeout
+        self._correct_clock = correct_clock
+        self._started = policy.clock()
+        self._spent = 0
+        self._skew_retried = False
+        self._error: PinpointError | None = None
+
+    def begin(self) -> tuple[float, Timeout]:
+        """Start the next attempt: the seconds to wait before sending it (the adaptive rate)
+        and its timeout (cut to what is left of the deadline)."""
+        self.attempt += 1
+        wait = self._limiter.reserve() if self._limiter is not None else 0.0
+        policy = self.policy
+        if policy.deadline is None:
+            return wait, self._timeout
+        # an attempt may only wait for what is left of the deadline, so a hanging server
+        # cannot stretch the call past it by a whole read timeout
+        remaining = policy.deadline - (policy.clock() - self._started) - wait
+        if remaining <= 0 and self._error is not None:
+            raise self._error
+        return wait, _capped(self._timeout, max(remaining, 0.001))
+
+    def succeeded(self, reply: Reply) -> bool:
+        """Whether ``reply`` ends the call; when not (a non-2xx status), pass it to `failed`."""
+        if not 200 <= reply.status < 300:
+            return False
+        if self._limiter is not None:
+            self._limiter.record(throttled=False)
+        self._quota.release(self._spent)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s -> %s (attempt %d) [request %s]", self.operation, reply.status,
+                      self.attempt, reply.headers.get("x-amzn-RequestId", "-"))
+        return True
+
+    def failed(self, outcome: Reply | TransportError) -> float:
+        """The seconds to wait before the next attempt, or raise the error that ends the call."""
         status: int | None = None
-        try:
-            reply = send(attempt, budget)
-        except TransportError as exc:
-            exc.operation, exc.attempts = operation, attempt
-            error, throttled = exc, False
+        error: PinpointError
+        throttled = False
+        if isinstance(outcome, TransportError):
+            outcome.operation, outcome.attempts = self.operation, self.attempt
+            error = outcome
         else:
-            if 200 <= reply.status < 300:
-                if policy.adaptive:
-                    limiter.record(throttled=False)
-                quota.release(spent)
-                if log.isEnabledFor(logging.DEBUG):
-                    log.debug("%s -> %s (attempt %d) [request %s]", operation, reply.status,
-                              attempt, reply.headers.get("x-amzn-RequestId", "-"))
-                return reply
             service_error = error_from_reply(
-                reply.status, reply.headers, reply.body, operation=operation
+                outcome.status, outcome.headers, outcome.body, operation=self.operation
             )
-            service_error.attempts = attempt
-            error, status = service_error, reply.status
+            service_error.attempts = self.attempt
+            error, status = service_error, outcome.status
             throttled = service_error.is_throttling
-            if policy.adaptive:
-                limiter.record(throttled=throttled)
-            if service_error.is_clock_skew and not skew_retried:
-                skew_retried = True
-                if attempt < policy.max_attempts and correct_clock(reply.headers):
-                    log.info("%s: clock skew, re-signing with the server's clock", operation)
-                    continue
+            if self._limiter is not None:
+                self._limiter.record(throttled=throttled)
+            if service_error.is_clock_skew and not self._skew_retried:
+                self._skew_retried = True
+                if self.attempt < self.policy.max_attempts and \
+                        self._correct_clock(outcome.headers):
+                    log.info("%s: clock skew, re-signing with the server's clock",
+                             self.operation)
+                    self._error = error
+                    return 0.0
             if not service_error.is_retryable:
                 raise service_error
-        delay = _next_delay(policy, attempt, error, throttled, started)
+        self._error = error
+        delay = _next_delay(self.policy, self.attempt, error, throttled, self._started)
         if delay is None:
             raise error
-        cost = quota.acquire(throttling=throttled)
+        cost = self._quota.acquire(throttling=throttled)
         if cost is None:
-            log.info("%s: retry quota spent, not retrying", operation)
+            log.info("%s: retry quota spent, not retrying", self.operation)
             raise error
-        spent += cost
+        self._spent += cost
         request_id = getattr(error, "request_id", None)
         log.info(
             "retrying %s: attempt %d failed (%s), next in %.3f s [request %s]",
-            operation, attempt, status if status is not None else "transport error",
+            self.operation, self.attempt, status if status is not None else "transport error",
             delay, request_id or "-",
         )
-        if policy.on_retry is not None:
-            policy.on_retry(RetryEvent(
-                operation=operation, attempt=attempt, delay=delay, status_code=status,
-                request_id=request_id, error=str(error),
+        if self.policy.on_retry is not None:
+            self.policy.on_retry(RetryEvent(
+                operation=self.operation, attempt=self.attempt, delay=delay,
+                status_code=status, request_id=request_id, error=str(error),
             ))
-        if delay > 0:
-            policy.sleep(delay)
+        return delay
 
 
 def _next_delay(

@@ -6,8 +6,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import responses
 from botocore.credentials import Credentials
 
+import pinpoint_endpoints as pe
 from tests.loopback import Behaviour, Server
 
 AWS_ENV_PREFIXES = ("AWS_", "BOTO_")
@@ -32,6 +34,20 @@ def clean_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
 def creds() -> Credentials:
     """A fixed, fake key pair."""
     return Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+
+
+@pytest.fixture
+def client(creds: Credentials) -> Iterator[pe.Client]:
+    """A `Client` for us-east-1 with `creds`; closed after the test."""
+    with pe.Client("us-east-1", credentials=creds) as c:
+        yield c
+
+
+@pytest.fixture
+def mock() -> Iterator[responses.RequestsMock]:
+    """HTTP mocked with `responses`; unfired registrations are allowed."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as m:
+        yield m
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote
@@ -19,18 +18,6 @@ import pinpoint_endpoints as pe
 
 URL = "https://pinpoint.us-east-1.amazonaws.com/v1/apps/app/endpoints/ep"
 ANY = re.compile(r"https://pinpoint\.us-east-1\.amazonaws\.com/.*")
-
-
-@pytest.fixture
-def client(creds: Credentials) -> Iterator[pe.Client]:
-    with pe.Client("us-east-1", credentials=creds) as c:
-        yield c
-
-
-@pytest.fixture
-def mock() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as m:
-        yield m
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from email.utils import formatdate
 
 import pytest
@@ -37,12 +36,6 @@ class Sleeps:
 @pytest.fixture
 def sleeps() -> Sleeps:
     return Sleeps()
-
-
-@pytest.fixture
-def mock() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as m:
-        yield m
 
 
 def make_client(creds: Credentials, sleeps: Sleeps, **policy: object) -> pe.Client:
@@ -390,7 +383,7 @@ def drive(limiter: AdaptiveRateLimiter, t: FakeTime, service: Service, seconds: 
     end = t.now + seconds
     while t.now < end:
         before = t.now
-        limiter.acquire()
+        t.sleep(limiter.reserve())
         if t.now == before:
             t.now += 1.0 / offered
         ok = service.allows()
@@ -402,9 +395,9 @@ def drive(limiter: AdaptiveRateLimiter, t: FakeTime, service: Service, seconds: 
 
 def test_limiter_is_idle_until_the_first_throttle() -> None:
     t = FakeTime()
-    limiter = AdaptiveRateLimiter(clock=t.clock, sleep=t.sleep)
+    limiter = AdaptiveRateLimiter(clock=t.clock)
     for _ in range(100):
-        limiter.acquire()
+        t.sleep(limiter.reserve())
         limiter.record(throttled=False)
     assert limiter.rate is None and t.slept == 0.0
     limiter.record(throttled=True)
@@ -413,7 +406,7 @@ def test_limiter_is_idle_until_the_first_throttle() -> None:
 
 def test_limiter_settles_near_the_quota_without_hammering_it() -> None:
     t = FakeTime()
-    limiter = AdaptiveRateLimiter(clock=t.clock, sleep=t.sleep)
+    limiter = AdaptiveRateLimiter(clock=t.clock)
     service = Service(t, 50.0)
     drive(limiter, t, service, 60.0, offered=500.0)
     late_sent, late_throttled = drive(limiter, t, service, 30.0, offered=500.0)
@@ -424,13 +417,13 @@ def test_limiter_settles_near_the_quota_without_hammering_it() -> None:
 
 def test_limiter_ignores_sporadic_throttles() -> None:
     t = FakeTime()
-    limiter = AdaptiveRateLimiter(clock=t.clock, sleep=t.sleep, window=1.0, threshold=0.05)
+    limiter = AdaptiveRateLimiter(clock=t.clock, window=1.0, threshold=0.05)
     limiter.record(throttled=True)
     engaged_at = limiter.rate
     assert engaged_at is not None
     for i in range(2000):  # 200 requests a second, 1 % throttled
         t.now += 0.005
-        limiter.acquire()
+        t.sleep(limiter.reserve())
         limiter.record(throttled=i % 100 == 0)
     assert limiter.rate is None or limiter.rate >= engaged_at
 
@@ -439,13 +432,13 @@ def test_limiter_recovers_from_throttles_before_anything_got_through() -> None:
     # Throttles at the very start (a burst, or a Retry-After) measure a goodput of ~0; the
     # limiter must not crawl from there but ramp back up to the quota.
     t = FakeTime()
-    limiter = AdaptiveRateLimiter(clock=t.clock, sleep=t.sleep)
+    limiter = AdaptiveRateLimiter(clock=t.clock)
     service = Service(t, 400.0)
-    limiter.acquire()
+    t.sleep(limiter.reserve())
     for _ in range(8):  # eight requests in flight together, all throttled
         limiter.record(throttled=True)
     for _ in range(12):  # and their retries, throttled again one by one
-        limiter.acquire()
+        t.sleep(limiter.reserve())
         limiter.record(throttled=True)
     drive(limiter, t, service, 20.0, offered=1000.0)
     late_sent, late_throttled = drive(limiter, t, service, 10.0, offered=1000.0)
