@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from pinpoint_endpoints._models import EndpointResponse
+from pinpoint_endpoints.testing._backend import Backend
 from pinpoint_endpoints.testing._faults import Faults, RateLimiter
 from pinpoint_endpoints.testing._server import EmulatorServer, RecordedRequest, RequestLog
 from pinpoint_endpoints.testing._store import Store
@@ -38,9 +39,12 @@ class Emulator:
         verify_signatures: ``False`` accepts any request, signed or not.
         propagation_delay: seconds during which GetEndpoint still shows an endpoint's previous
             state after a change (the service is eventually consistent).
-        rate_limits: requests a second per operation ("GetEndpoint", "UpdateEndpoint",
-            "DeleteEndpoint"); more answers 429 TooManyRequestsException.
+        rate_limits: requests a second per operation (a name of the operations table:
+            "GetEndpoint", "UpdateEndpointsBatch", ...); more answers 429
+            TooManyRequestsException.
         seed: seeds the ``CohortId`` draws.
+        backend: where the state lives (a `Backend`); ``None``: a fresh in-memory one. The
+            emulator does not close it.
 
     Examples:
         >>> from pinpoint_endpoints import EndpointRequest
@@ -61,6 +65,7 @@ class Emulator:
         propagation_delay: float = 0.0,
         rate_limits: Mapping[str, float] | None = None,
         seed: int | None = None,
+        backend: Backend | None = None,
     ) -> None:
         if keys is not None and not keys:
             raise ValueError("keys must hold at least one access key -> secret pair")
@@ -71,8 +76,9 @@ class Emulator:
         self.verify_signatures = verify_signatures
         self._port = port
         self._keys = dict(keys) if keys is not None else {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY}
-        self._store = Store(seed=seed, propagation_delay=propagation_delay)
+        self._store = Store(backend, seed=seed, propagation_delay=propagation_delay)
         self._rate_limits = dict(rate_limits or {})
+        RateLimiter(self._rate_limits)  # refuse an unknown operation or a bad rate now
         self.faults = Faults()
         """Fault injection for the requests to come: see `Faults`."""
         self._log = RequestLog()

@@ -1,8 +1,10 @@
-"""The emulator's in-memory store: the Endpoint resource's semantics and quotas, no HTTP.
+"""The emulator's rules: the Endpoint family's semantics and quotas over a `Backend`, no HTTP.
 
-Pure and thread-safe, so it can be unit-tested alone. Rules (service-facts.md):
+Thread-safe (one write transaction at a time), so it can be unit-tested alone. Rules
+(service-facts.md; docs/testing.md "Emulator semantics" says where we chose):
 
-- UpdateEndpoint is an upsert; fields not sent are kept.
+- UpdateEndpoint is an upsert; fields not sent are kept. ``ChannelType``, ``OptOut`` and
+  ``EndpointStatus`` take the service's values only.
 - ``Attributes``, ``Metrics`` and ``User.UserAttributes`` merge per key; ``"key": []`` clears
   the key's values (the key itself stays, as on the service).
 - UserAttributes belong to the user: every endpoint of the application with that ``UserId``
@@ -13,8 +15,11 @@ Pure and thread-safe, so it can be unit-tested alone. Rules (service-facts.md):
   ISO-8601 UTC with milliseconds (``EffectiveDate`` as sent, else the time of the update).
 - Endpoint ids are case-insensitive: the first spelling is kept as ``Id``.
 - Quotas: 250 attribute names per application across the three maps, names of at most 50 and
-  values of at most 100 characters, 50 values per attribute, 15 endpoints per ``UserId`` and
-  15 KB per endpoint; going over raises `StoreError` (400).
+  values of at most 100 characters, 50 values per attribute, 15 endpoints per ``UserId`` (for
+  push channels the oldest endpoint gives way instead) and 15 KB per endpoint; going over
+  raises `StoreError` (400).
+- A batch is 1..100 items with unique ids, applied in order as one transaction: all or nothing.
+- RemoveAttributes: names (or glob patterns) stop being captured and stop counting.
 
 Examples:
     >>> store = Store(seed=1)
@@ -31,47 +36,49 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Final
+from typing import Final, TypeVar
 
 import attrs
 
-from pinpoint_endpoints._models import EndpointRequest, EndpointResponse, EndpointUser
+from pinpoint_endpoints._models import (
+    EndpointBatchItem,
+    EndpointRequest,
+    EndpointResponse,
+    EndpointUser,
+)
+from pinpoint_endpoints.testing._attributes import (
+    KINDS,
+    is_pattern,
+    kind_of,
+    matches,
+    without_removed,
+)
+from pinpoint_endpoints.testing._backend import Backend, Txn, View
+from pinpoint_endpoints.testing._checks import StoreError, check_request
+from pinpoint_endpoints.testing._memory import MemoryBackend
 
-__all__ = ["MAX_ENDPOINTS_PER_USER", "MAX_ENDPOINT_BYTES", "Store", "StoreError", "iso_now"]
+__all__ = [
+    "MAX_BATCH_ITEMS", "MAX_ENDPOINTS_PER_USER", "MAX_ENDPOINT_BYTES", "Store", "StoreError",
+    "iso_now",
+]
 
 MAX_ATTRIBUTE_NAMES: Final = 250
-MAX_NAME_LENGTH: Final = 50
-MAX_VALUE_LENGTH: Final = 100
-MAX_VALUES: Final = 50
 MAX_ENDPOINTS_PER_USER: Final = 15
 MAX_ENDPOINT_BYTES: Final = 15 * 1024
-
-
-class StoreError(Exception):
-    """A request the service would refuse: ``status`` and ``code`` as on the wire."""
-
-    def __init__(self, message: str, *, status: int = 400, code: str = "BadRequestException"):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
+MAX_BATCH_ITEMS: Final = 100
+# channels whose 16th endpoint of a user retires the oldest instead of a 400 (developer guide)
+PUSH_CHANNELS: Final = frozenset(
+    {"ADM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "BAIDU", "GCM"})
+R = TypeVar("R")
+_Stale = dict[tuple[str, str], EndpointResponse | None]
 
 
 def iso_now(now: datetime | None = None) -> str:
     """ISO-8601 UTC with milliseconds, as the service writes dates: ``2019-01-28T23:55:11.534Z``."""
     when = now or datetime.now(timezone.utc)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-
-
-@attrs.define
-class _App:
-    endpoints: dict[str, EndpointResponse] = attrs.Factory(dict)
-    users: dict[str, dict[str, list[str]]] = attrs.Factory(dict)
-    names: set[tuple[str, str]] = attrs.Factory(set)
-    # endpoint key -> (visible until, what a read shows until then)
-    stale: dict[str, tuple[float, EndpointResponse | None]] = attrs.Factory(dict)
 
 
 def _merge(
@@ -85,9 +92,10 @@ def _merge(
 
 
 class Store:
-    """Endpoints by application and (case-insensitive) endpoint id.
+    """Endpoints by application and (case-insensitive) endpoint id, with the service's rules.
 
     Args:
+        backend: where the state lives; a fresh `MemoryBackend` by default.
         seed: seeds the ``CohortId`` draws, for repeatable tests.
         propagation_delay: seconds during which `read` still shows an endpoint's state from
             before its last change (the service is eventually consistent). `get` never lags.
@@ -96,160 +104,265 @@ class Store:
 
     def __init__(
         self,
+        backend: Backend | None = None,
         *,
         seed: int | None = None,
         propagation_delay: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.backend: Backend = backend if backend is not None else MemoryBackend()
         self._random = random.Random(seed)
         self._delay = propagation_delay
         self._clock = clock
         self._lock = threading.Lock()
-        self._apps: dict[str, _App] = {}
+        # (app, key) -> (visible until, what a read shows until then)
+        self._stale: dict[tuple[str, str], tuple[float, EndpointResponse | None]] = {}
 
     def reset(self) -> None:
         """Forget every application, endpoint, user and attribute name."""
         with self._lock:
-            self._apps.clear()
+            self.backend.reset()
+            self._stale.clear()
+
+    def close(self) -> None:
+        """Close the backend."""
+        self.backend.close()
+
+    # -- reads --------------------------------------------------------------------------------
 
     def get(self, app_id: str, endpoint_id: str) -> EndpointResponse | None:
         """The endpoint as stored now, or ``None``."""
-        with self._lock:
-            app = self._apps.get(app_id)
-            return None if app is None else self._view(app, endpoint_id.lower())
+        with self.backend.read() as view:
+            found = view.get(app_id, endpoint_id.lower())
+            return None if found is None else _view(view, app_id, found)
 
     def read(self, app_id: str, endpoint_id: str) -> EndpointResponse | None:
         """What GetEndpoint sees: the stored endpoint, or its older state within the delay."""
+        where = (app_id, endpoint_id.lower())
         with self._lock:
-            app = self._apps.get(app_id)
-            if app is None:
-                return None
-            key = endpoint_id.lower()
-            stale = app.stale.get(key)
+            stale = self._stale.get(where)
             if stale is not None:
                 if self._clock() < stale[0]:
                     return stale[1]
-                del app.stale[key]
-            return self._view(app, key)
+                del self._stale[where]
+        return self.get(app_id, endpoint_id)
 
     def endpoints(self, app_id: str) -> dict[str, EndpointResponse]:
         """Every endpoint of an application, by id as first created."""
-        with self._lock:
-            app = self._apps.get(app_id)
-            if app is None:
-                return {}
-            views = (self._view(app, key) for key in app.endpoints)
-            return {v.id or "": v for v in views if v is not None}
+        with self.backend.read() as view:
+            return {ep.id or "": _view(view, app_id, ep) for ep in view.endpoints(app_id)}
+
+    def user_endpoints(self, app_id: str, user_id: str) -> list[EndpointResponse]:
+        """GetUserEndpoints: every endpoint whose ``User.UserId`` is ``user_id`` (no lag)."""
+        with self.backend.read() as view:
+            return [_view(view, app_id, ep) for ep in view.by_user(app_id, user_id)]
+
+    # -- writes -------------------------------------------------------------------------------
 
     def update(self, app_id: str, endpoint_id: str, request: EndpointRequest) -> None:
-        """UpdateEndpoint: create or change; raise `StoreError` when a quota is exceeded."""
-        _check_values(request)
-        key = endpoint_id.lower()
-        now = datetime.now(timezone.utc)
-        with self._lock:
-            app = self._apps.get(app_id) or _App()
-            old = app.endpoints.get(key)
-            names = app.names | _names(request)
-            if len(names) > MAX_ATTRIBUTE_NAMES:
-                raise StoreError(
-                    f"Exceeded maximum number of attributes: {MAX_ATTRIBUTE_NAMES} attribute "
-                    "names per application across Attributes, Metrics and UserAttributes."
-                )
-            user = request.user
-            old_user_id = old.user.user_id if old is not None and old.user else None
-            user_id = user.user_id if user is not None and user.user_id is not None else old_user_id
-            if user_id is not None and user_id != old_user_id:
-                sharing = sum(
-                    1 for k, ep in app.endpoints.items()
-                    if k != key and ep.user is not None and ep.user.user_id == user_id
-                )
-                if sharing >= MAX_ENDPOINTS_PER_USER:
-                    raise StoreError(
-                        f"Exceeded maximum endpoint per user count: {MAX_ENDPOINTS_PER_USER}"
-                    )
-            new_user_attributes = user.user_attributes if user is not None else None
-            if user_id is not None:
-                shared = _merge(app.users.get(user_id), new_user_attributes) or {}
-                stored_user: EndpointUser | None = EndpointUser(user_id=user_id)
-            else:
-                own = old.user.user_attributes if old is not None and old.user else None
-                merged = _merge(own, new_user_attributes)
-                stored_user = (
-                    EndpointUser(user_attributes=merged) if merged is not None else None
-                )
-            base = old if old is not None else EndpointResponse(
-                application_id=app_id,
-                id=endpoint_id,
-                cohort_id=str(self._random.randrange(100)),
-                creation_date=iso_now(now),
-            )
-            sent = {
-                k: v for k, v in attrs.asdict(request, recurse=False).items()
-                if v is not None
-                and k not in ("attributes", "metrics", "user", "endpoint_status", "effective_date")
-            }
-            merged_metrics = (
-                {**(base.metrics or {}), **request.metrics} if request.metrics is not None
-                else base.metrics
-            )
-            updated = attrs.evolve(
-                base,
-                **sent,
-                attributes=_merge(base.attributes, request.attributes),
-                metrics=merged_metrics,
-                user=stored_user,
-                endpoint_status=request.endpoint_status or "ACTIVE",
-                effective_date=request.effective_date or iso_now(now),
-            )
-            view = _with_user(updated, shared if user_id is not None else None)
-            size = len(json.dumps(view.to_dict(), separators=(",", ":")).encode("utf-8"))
-            if size > MAX_ENDPOINT_BYTES:
-                raise StoreError(
-                    f"Endpoint size {size} bytes exceeds the maximum of {MAX_ENDPOINT_BYTES} "
-                    "bytes (15 KB)."
-                )
-            # Every check passed: commit.
-            self._apps[app_id] = app
-            self._remember(app, key)
-            app.names = names
-            if user_id is not None:
-                app.users[user_id] = shared
-            app.endpoints[key] = updated
-            if updated.address is not None:
-                for other_key, other in app.endpoints.items():
-                    if other_key != key and other.address == updated.address \
-                            and other.endpoint_status != "INACTIVE":
-                        self._remember(app, other_key)
-                        app.endpoints[other_key] = attrs.evolve(other, endpoint_status="INACTIVE")
+        """UpdateEndpoint: create or change; raise `StoreError` when a rule refuses it."""
+        check_request(request)
+        self._write(lambda txn, stale: self._apply(txn, stale, app_id, endpoint_id, request))
+
+    def update_batch(self, app_id: str, items: Sequence[EndpointBatchItem]) -> None:
+        """UpdateEndpointsBatch: every item as one `update`, in order, all or nothing; a
+        refusal names the item (``Item[3].ChannelType: ...``)."""
+        if not 1 <= len(items) <= MAX_BATCH_ITEMS:
+            raise StoreError(f"Item must hold 1 to {MAX_BATCH_ITEMS} endpoints, got {len(items)}.",
+                             path="Item")
+        requests: list[tuple[str, EndpointRequest]] = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if not item.id:
+                raise StoreError("Id is required.", path="Id").at(f"Item[{index}]")
+            if item.id.lower() in seen:
+                raise StoreError(f"Id repeats Item[{seen[item.id.lower()]}].Id: ids are unique "
+                                 "within a batch.", path="Id").at(f"Item[{index}]")
+            seen[item.id.lower()] = index
+            fields = attrs.asdict(item, recurse=False)
+            del fields["id"]
+            request = EndpointRequest(**fields)
+            try:
+                check_request(request)
+            except StoreError as exc:
+                raise exc.at(f"Item[{index}]") from None
+            requests.append((item.id, request))
+
+        def apply(txn: Txn, stale: _Stale) -> None:
+            for index, (endpoint_id, request) in enumerate(requests):
+                try:
+                    self._apply(txn, stale, app_id, endpoint_id, request)
+                except StoreError as exc:
+                    raise exc.at(f"Item[{index}]") from None
+
+        self._write(apply)
 
     def delete(self, app_id: str, endpoint_id: str) -> EndpointResponse | None:
         """DeleteEndpoint: remove and return the endpoint, or ``None`` if there is none."""
         key = endpoint_id.lower()
-        with self._lock:
-            app = self._apps.get(app_id)
-            if app is None or key not in app.endpoints:
+
+        def apply(txn: Txn, stale: _Stale) -> EndpointResponse | None:
+            found = txn.get(app_id, key)
+            if found is None:
                 return None
-            view = self._view(app, key)
-            self._remember(app, key)
-            del app.endpoints[key]
-            return view
+            gone = self._remember(txn, stale, app_id, key)
+            txn.delete(app_id, key)
+            return gone
 
-    def _remember(self, app: _App, key: str) -> None:
-        """Before a change: keep the current view readable for the propagation delay."""
-        if self._delay <= 0:
-            return
-        until = self._clock() + self._delay
-        previous = app.stale.get(key)
-        if previous is not None and self._clock() < previous[0]:
-            app.stale[key] = (until, previous[1])  # the oldest unseen state stays visible
+        return self._write(apply)
+
+    def delete_user(self, app_id: str, user_id: str) -> list[EndpointResponse]:
+        """DeleteUserEndpoints: remove the user's endpoints (and attributes); return them as
+        they were (an empty list when the user has none)."""
+
+        def apply(txn: Txn, stale: _Stale) -> list[EndpointResponse]:
+            gone = [_view(txn, app_id, ep) for ep in txn.by_user(app_id, user_id)]
+            for ep in gone:
+                key = (ep.id or "").lower()
+                self._remember(txn, stale, app_id, key)
+                txn.delete(app_id, key)
+            txn.set_user_attributes(app_id, user_id, None)
+            return gone
+
+        return self._write(apply)
+
+    def remove_attributes(self, app_id: str, attribute_type: str,
+                          names: Sequence[str]) -> list[str]:
+        """RemoveAttributes: stop capturing ``names`` (exact, or glob patterns) of one type;
+        return the names removed: each exact name, and the known names a pattern matched."""
+        kind = kind_of(attribute_type)
+        if not names or not all(names):
+            raise StoreError("Blacklist must hold one or more non-empty names.",
+                             path="Blacklist")
+
+        def apply(txn: Txn, stale: _Stale) -> list[str]:
+            known = sorted(n for k, n in txn.names(app_id) if k == kind)
+            removed: dict[str, None] = {}
+            for entry in names:
+                found = [n for n in known if matches(n, entry)] if is_pattern(entry) else [entry]
+                removed.update(dict.fromkeys(found))
+            txn.remove_names(app_id, kind, list(removed), names)
+            return list(removed)
+
+        return self._write(apply)
+
+    # -- the rules ----------------------------------------------------------------------------
+
+    def _write(self, apply: Callable[[Txn, _Stale], R]) -> R:
+        """Run ``apply`` in one transaction; its stale views count only if it commits."""
+        stale: _Stale = {}
+        with self._lock:
+            with self.backend.write() as txn:
+                result = apply(txn, stale)
+            if stale:
+                until = self._clock() + self._delay
+                now = self._clock()
+                for where, shown in stale.items():
+                    previous = self._stale.get(where)
+                    keep = previous is not None and now < previous[0]
+                    # the oldest unseen state stays visible
+                    self._stale[where] = (until, previous[1] if previous and keep else shown)
+            return result
+
+    def _remember(self, view: View, stale: _Stale, app_id: str,
+                  key: str) -> EndpointResponse | None:
+        """Before a change: note the current view (for the propagation delay); return it."""
+        found = view.get(app_id, key)
+        shown = None if found is None else _view(view, app_id, found)
+        if self._delay > 0:
+            stale.setdefault((app_id, key), shown)
+        return shown
+
+    def _apply(self, txn: Txn, stale: _Stale, app_id: str, endpoint_id: str,
+               request: EndpointRequest) -> None:
+        removed = {kind: txn.removed(app_id, kind) for kind in KINDS.values()}
+        request = without_removed(request, removed)
+        key = endpoint_id.lower()
+        now = datetime.now(timezone.utc)
+        old = txn.get(app_id, key)
+        known = txn.names(app_id)
+        new_names = _names(request) - known
+        if len(known) + len(new_names) > MAX_ATTRIBUTE_NAMES:
+            raise StoreError(
+                f"Exceeded maximum number of attributes: {MAX_ATTRIBUTE_NAMES} attribute "
+                "names per application across Attributes, Metrics and UserAttributes.")
+        user = request.user
+        old_user_id = old.user.user_id if old is not None and old.user else None
+        user_id = user.user_id if user is not None and user.user_id is not None else old_user_id
+        base = old if old is not None else EndpointResponse(
+            application_id=app_id, id=endpoint_id, cohort_id=str(self._random.randrange(100)),
+            creation_date=iso_now(now))
+        sent = {
+            k: v for k, v in attrs.asdict(request, recurse=False).items()
+            if v is not None
+            and k not in ("attributes", "metrics", "user", "endpoint_status", "effective_date")
+        }
+        retire: EndpointResponse | None = None
+        if user_id is not None and user_id != old_user_id:
+            sharing = txn.by_user(app_id, user_id)
+            if len(sharing) >= MAX_ENDPOINTS_PER_USER:
+                retire = _oldest_push(sharing, request.channel_type or base.channel_type)
+                if retire is None:
+                    raise StoreError(
+                        f"Exceeded maximum endpoint per user count: {MAX_ENDPOINTS_PER_USER}",
+                        path="User.UserId")
+        new_user_attributes = user.user_attributes if user is not None else None
+        shared: dict[str, list[str]] | None = None
+        if user_id is not None:
+            shared = _merge(txn.user_attributes(app_id, user_id), new_user_attributes) or {}
+            stored_user: EndpointUser | None = EndpointUser(user_id=user_id)
         else:
-            app.stale[key] = (until, self._view(app, key))
+            own = old.user.user_attributes if old is not None and old.user else None
+            merged = _merge(own, new_user_attributes)
+            stored_user = EndpointUser(user_attributes=merged) if merged is not None else None
+        updated = attrs.evolve(
+            base,
+            **sent,
+            attributes=_merge(base.attributes, request.attributes),
+            metrics=({**(base.metrics or {}), **request.metrics} if request.metrics is not None
+                     else base.metrics),
+            user=stored_user,
+            endpoint_status=request.endpoint_status or "ACTIVE",
+            effective_date=request.effective_date or iso_now(now),
+        )
+        size = len(json.dumps(_with_user(updated, shared).to_dict(),
+                              separators=(",", ":")).encode("utf-8"))
+        if size > MAX_ENDPOINT_BYTES:
+            raise StoreError(
+                f"Endpoint size {size} bytes exceeds the maximum of {MAX_ENDPOINT_BYTES} "
+                "bytes (15 KB).")
+        # Every check passed: write.
+        self._remember(txn, stale, app_id, key)
+        if new_names:
+            txn.add_names(app_id, new_names)
+        if user_id is not None:
+            txn.set_user_attributes(app_id, user_id, shared)
+        if retire is not None:
+            self._remember(txn, stale, app_id, (retire.id or "").lower())
+            txn.put(app_id, attrs.evolve(retire, endpoint_status="INACTIVE", user=None))
+        txn.put(app_id, updated)
+        if updated.address is not None:
+            for other in txn.by_address(app_id, updated.address):
+                other_key = (other.id or "").lower()
+                if other_key != key and other.endpoint_status != "INACTIVE":
+                    self._remember(txn, stale, app_id, other_key)
+                    txn.put(app_id, attrs.evolve(other, endpoint_status="INACTIVE"))
 
-    def _view(self, app: _App, key: str) -> EndpointResponse | None:
-        ep = app.endpoints.get(key)
-        if ep is None or ep.user is None or ep.user.user_id is None:
-            return ep
-        return _with_user(ep, app.users.get(ep.user.user_id))
+
+def _oldest_push(sharing: list[EndpointResponse], channel: object) -> EndpointResponse | None:
+    """For a push channel: the user's push endpoint with the oldest EffectiveDate."""
+    if getattr(channel, "value", channel) not in PUSH_CHANNELS:
+        return None
+    push = [ep for ep in sharing if getattr(ep.channel_type, "value", ep.channel_type)
+            in PUSH_CHANNELS]
+    return min(push, key=lambda ep: ep.effective_date or "", default=None)
+
+
+def _view(view: View, app_id: str, ep: EndpointResponse) -> EndpointResponse:
+    """The endpoint as a reply shows it: with its user's shared attributes."""
+    if ep.user is None or ep.user.user_id is None:
+        return ep
+    return _with_user(ep, view.user_attributes(app_id, ep.user.user_id))
 
 
 def _with_user(ep: EndpointResponse, shared: dict[str, list[str]] | None) -> EndpointResponse:
@@ -265,32 +378,3 @@ def _names(request: EndpointRequest) -> set[tuple[str, str]]:
     if request.user is not None:
         found |= {("UserAttributes", n) for n in request.user.user_attributes or {}}
     return found
-
-
-def _check_values(request: EndpointRequest) -> None:
-    maps: list[tuple[str, Mapping[str, object]]] = [
-        ("Attributes", request.attributes or {}),
-        ("Metrics", request.metrics or {}),
-        ("UserAttributes", (request.user.user_attributes if request.user else None) or {}),
-    ]
-    for kind, values in maps:
-        for name, value in values.items():
-            if not name:
-                raise StoreError(f"{kind} name must not be empty.")
-            if len(name) > MAX_NAME_LENGTH:
-                raise StoreError(
-                    f"{kind} name exceeds the maximum length of {MAX_NAME_LENGTH} characters: "
-                    f"{name[:MAX_NAME_LENGTH]}..."
-                )
-            if not isinstance(value, list):
-                continue
-            if len(value) > MAX_VALUES:
-                raise StoreError(
-                    f"{kind} {name} has {len(value)} values; the maximum is {MAX_VALUES}."
-                )
-            for item in value:
-                if len(item) > MAX_VALUE_LENGTH:
-                    raise StoreError(
-                        f"{kind} {name} has a value longer than the maximum of "
-                        f"{MAX_VALUE_LENGTH} characters."
-                    )

@@ -14,11 +14,29 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from pinpoint_endpoints.testing import Emulator
+from pinpoint_endpoints.testing._backend import Backend
+from pinpoint_endpoints.testing._memory import MemoryBackend
+from pinpoint_endpoints.testing._store import Store
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(seed=1) as emulator:
+def backend() -> Iterator[Backend]:
+    """Where the state lives: THE fixture to parametrise over storage backends (`store` and
+    `emu` both stand on it)."""
+    found = MemoryBackend()
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def store(backend: Backend) -> Store:
+    """The rules over a fresh backend, no HTTP."""
+    return Store(backend, seed=1)
+
+
+@pytest.fixture
+def emu(backend: Backend) -> Iterator[Emulator]:
+    with Emulator(seed=1, backend=backend) as emulator:
         yield emulator
 
 
