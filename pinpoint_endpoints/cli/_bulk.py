@@ -30,14 +30,14 @@ import attrs
 
 import pinpoint_endpoints as pe
 from pinpoint_endpoints.cli._checkpoint import Checkpoint
-from pinpoint_endpoints.cli._common import one_line
+from pinpoint_endpoints.cli._common import describe, one_line
 from pinpoint_endpoints.cli._progress import Progress
 from pinpoint_endpoints.cli._records import Record
 
 __all__ = ["Action", "Cancelled", "Failures", "Outcome", "Output", "RetryStats", "Runner",
            "Summary", "each"]
 
-Outcome: TypeAlias = "str | None | Exception"
+Outcome: TypeAlias = "str | Exception | None"
 """One record's result: its output (``export``'s lines), nothing, or the error it alone met."""
 Action = Callable[[Sequence[Record]], Sequence[Outcome]]
 """Does the requests for a unit of records, returning an outcome for each; an exception it
@@ -331,7 +331,7 @@ class Runner:
         elif isinstance(outcome, pe.TransportError):
             self._summary.unreachable += 1
         if isinstance(outcome, BaseException):
-            message = str(outcome) if isinstance(outcome, pe.PinpointError) else \
+            message = describe(outcome) if isinstance(outcome, pe.PinpointError) else \
                 f"{type(outcome).__name__}: {outcome}"
             self._fail(record, message)
             return

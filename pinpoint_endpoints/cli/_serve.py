@@ -13,6 +13,7 @@ from types import FrameType
 from typing import Any
 
 from pinpoint_endpoints._config import DEFAULT_SIGNING_REGION
+from pinpoint_endpoints._operations import OPERATIONS
 from pinpoint_endpoints.cli._common import EXIT_INTERRUPTED, EXIT_USAGE, PROG, print_error
 from pinpoint_endpoints.testing._emulator import (
     DEFAULT_ACCESS_KEY,
@@ -21,13 +22,12 @@ from pinpoint_endpoints.testing._emulator import (
     Emulator,
 )
 
-OPERATIONS = ("GetEndpoint", "UpdateEndpoint", "DeleteEndpoint")
-
-
 def _rate(text: str) -> tuple[str, float]:
+    """argparse type: ``OPERATION=RPS``, OPERATION a name of the operations table."""
     name, sep, value = text.partition("=")
     if not sep or name not in OPERATIONS:
-        raise argparse.ArgumentTypeError(f"expected OPERATION=RPS with OPERATION in {OPERATIONS}")
+        raise argparse.ArgumentTypeError(
+            f"expected OPERATION=RPS with OPERATION one of {', '.join(OPERATIONS)}")
     rate = _seconds(value)
     if rate == 0:
         raise argparse.ArgumentTypeError("the rate must be > 0")
@@ -74,7 +74,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--propagation-delay", type=_seconds, default=0.0, metavar="SECONDS",
                    help="GetEndpoint shows the old state this long after a change")
     p.add_argument("--rate-limit", type=_rate, action="append", default=[],
-                   metavar="OPERATION=RPS", help="throttle an operation (repeatable)")
+                   metavar="OPERATION=RPS",
+                   help="answer more than RPS requests a second of OPERATION with 429 "
+                        f"(repeatable); OPERATION is one of {', '.join(OPERATIONS)}")
     p.add_argument("--seed", type=int, default=None, help="seed for CohortId draws")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow binding a non-loopback host (anyone who can reach it can use it)")

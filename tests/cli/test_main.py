@@ -18,7 +18,7 @@ from pinpoint_endpoints.cli._main import build_parser
 )
 def test_global_options_work_before_or_after_the_command(argv: list[str]) -> None:
     args = build_parser().parse_args(argv)
-    assert (args.region, args.max_attempts, args.app, args.endpoint) == ("eu-west-1", 5, "app",
+    assert (args.region, args.max_attempts, args.app, args.target) == ("eu-west-1", 5, "app",
                                                                          "ep")
 
 
