@@ -10,17 +10,14 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pinpoint_endpoints._config import DEFAULT_SIGNING_REGION
 from pinpoint_endpoints._operations import OPERATIONS
 from pinpoint_endpoints.cli._common import EXIT_INTERRUPTED, EXIT_USAGE, PROG, print_error
-from pinpoint_endpoints.testing._emulator import (
-    DEFAULT_ACCESS_KEY,
-    DEFAULT_SECRET_KEY,
-    LOOPBACK,
-    Emulator,
-)
+
+if TYPE_CHECKING:
+    from pinpoint_endpoints.testing import Emulator
 
 def _rate(text: str) -> tuple[str, float]:
     """argparse type: ``OPERATION=RPS``, OPERATION a name of the operations table."""
@@ -67,8 +64,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--port", type=_port, default=8080, help="TCP port (default 8080; 0 = any)")
     p.add_argument("--region", dest="serve_region", default="us-east-1", metavar="REGION",
                    help="region signatures must be scoped to (default us-east-1)")
-    p.add_argument("--access-key", default=DEFAULT_ACCESS_KEY, help="accepted access key id")
-    p.add_argument("--secret-key", default=DEFAULT_SECRET_KEY, help="its secret key")
+    p.add_argument("--access-key", help="the access key id to accept (default: the "
+                                        "emulator's well-known AKIAEMULATOREXAMPLE1)")
+    p.add_argument("--secret-key", help="its secret key (default: the emulator's well-known one)")
     p.add_argument("--no-verify-signatures", action="store_true",
                    help="accept requests without checking their SigV4 signature")
     p.add_argument("--propagation-delay", type=_seconds, default=0.0, metavar="SECONDS",
@@ -86,13 +84,23 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted: 130 after Ctrl-C (SIGINT), as every command; 0 after SIGTERM;
     2 on a usage error or when the address cannot be bound (a port in use)."""
+    # the emulator is imported only to serve: the other commands start faster without it
+    from pinpoint_endpoints.testing._emulator import (
+        DEFAULT_ACCESS_KEY,
+        DEFAULT_SECRET_KEY,
+        LOOPBACK,
+        Emulator,
+    )
+
+    access_key = args.access_key or DEFAULT_ACCESS_KEY
+    secret_key = args.secret_key or DEFAULT_SECRET_KEY
     if args.host not in LOOPBACK and not args.allow_remote:
         print_error(f"refusing to bind {args.host!r}, which is not loopback; pass "
                     "--allow-remote if you mean it")
         return EXIT_USAGE
     emulator = Emulator(
         host=args.host, port=args.port, region=args.serve_region,
-        keys={args.access_key: args.secret_key},
+        keys={access_key: secret_key},
         verify_signatures=not args.no_verify_signatures,
         propagation_delay=args.propagation_delay,
         rate_limits=dict(args.rate_limit), seed=args.seed,
@@ -113,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGTERM, on_signal)
     try:
-        print("\n".join(banner(emulator, args.access_key, args.secret_key,
+        print("\n".join(banner(emulator, access_key, secret_key,
                                verified=not args.no_verify_signatures)), flush=True)
         try:
             while not stop.wait(0.2):

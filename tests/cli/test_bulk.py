@@ -8,6 +8,7 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,39 @@ def test_a_terminal_gets_a_rich_bar_and_a_pipe_gets_plain_lines() -> None:
     assert "5/10" in shown and "1 failed" in shown and "ETA" in shown
     assert "[bold]not markup[/bold]" in shown  # notes are printed as they are
     assert isinstance(make_progress("import", 10, io.StringIO()), PlainProgress)
+
+
+def test_failures_are_written_in_input_order_not_completion_order(tmp_path: Path) -> None:
+    def action(record: Record) -> None:
+        if record.line == 1:
+            time.sleep(0.2)  # the first record fails last
+        if record.line in (1, 4, 9):
+            raise pe.BadRequestException("no", status_code=400)
+
+    run, path = runner(tmp_path, action, concurrency=4)
+    run.run([*records(10), Record(11, "{x", error="not JSON")])
+    run._failures.close()
+    assert [f["line"] for f in failure_lines(path)] == [1, 4, 9, 11]
+
+
+def test_a_batch_reports_each_record_and_waits_for_earlier_batches_of_its_ids(
+    tmp_path: Path,
+) -> None:
+    sent: list[list[int]] = []
+
+    def batch(unit: Sequence[Record]) -> list[str | Exception | None]:
+        if unit[0].line == 1:
+            time.sleep(0.1)
+        sent.append([r.line for r in unit])
+        return [pe.BadRequestException("bad", status_code=400) if r.line == 2 else None
+                for r in unit]
+
+    path = tmp_path / "failures.jsonl"
+    run = Runner(batch, concurrency=4, batch_size=3, progress=Notes(),
+                 failures=Failures(path.open("w", encoding="utf-8")))
+    summary = run.run(records(8, ["a", "b", "c", "d", "a", "e", "f", "g"]))
+    run._failures.close()
+    assert (summary.succeeded, summary.failed) == (7, 1)
+    assert [f["line"] for f in failure_lines(path)] == [2]
+    assert sorted(map(tuple, sent)) == [(1, 2, 3), (4, 5, 6), (7, 8)]
+    assert sent.index([4, 5, 6]) > sent.index([1, 2, 3])  # "a" again: after the first batch

@@ -106,7 +106,8 @@ def test_csv_columns_are_json_paths() -> None:
     [got] = csv_records(rows, ";")
     assert got.error is None and got.endpoint_id == "e1"
     assert got.item == pe.EndpointBatchItem.from_dict({
-        "Id": "e1", "ChannelType": "EMAIL", "Address": "a@example.com", "Location": {"Latitude": 47.5},
+        "Id": "e1", "ChannelType": "EMAIL", "Address": "a@example.com",
+        "Location": {"Latitude": 47.5},
         "Attributes": {"Interests": ["music", "film"]},
         "User": {"UserId": "u1", "UserAttributes": {"Plan": ["gold"]}},
         "Metrics": {"score": 3.0}, "Demographic": {"Platform": "ios"},
