@@ -48,6 +48,7 @@ from pinpoint_endpoints.cli._common import (
     global_options,
     positive_int,
     print_error,
+    whole_number,
 )
 from pinpoint_endpoints.cli._progress import make_progress
 from pinpoint_endpoints.cli._records import (
@@ -111,7 +112,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                           "else a first line starting with { is JSON Lines")
     imp.add_argument("--list-separator", default=";", metavar="SEP",
                      help="separates the values of a CSV list cell (default ;)")
-    imp.add_argument("--batch-size", type=_batch_size, default=MAX_BATCH_ITEMS, metavar="N",
+    imp.add_argument("--batch-size", type=whole_number(1, MAX_BATCH_ITEMS),
+                     default=MAX_BATCH_ITEMS, metavar="N",
                      help=f"records a request, 1 to {MAX_BATCH_ITEMS} (default "
                           f"{MAX_BATCH_ITEMS}; 1 sends {UPDATE_ENDPOINT.name} per record)")
     dele = subparsers.add_parser(
@@ -139,13 +141,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def _names(op: Operation[Any]) -> str:
     return f"{op.name} ({op.method} {op.path})"
-
-
-def _batch_size(text: str) -> int:
-    value = positive_int(text)
-    if value > MAX_BATCH_ITEMS:
-        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_BATCH_ITEMS}, got {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ __all__ = [
     "one_line",
     "positive_int",
     "print_error",
+    "whole_number",
 ]
 
 PROG: Final = "pinpoint-endpoints"
@@ -91,15 +92,29 @@ def has_rich() -> bool:
     return True
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (no upper bound if ``None``).
+
+    Example:
+        >>> whole_number(0, 65535)("8080")
+        8080
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"at least {low}" if high is None else f"{low} to {high}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int: Final = whole_number(1)
+"""argparse type: a whole number of at least 1."""
 
 
 def build_client(

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from pinpoint_endpoints._config import DEFAULT_SIGNING_REGION
 from pinpoint_endpoints._operations import OPERATIONS
-from pinpoint_endpoints.cli._common import EXIT_INTERRUPTED, EXIT_USAGE, PROG, print_error
+from pinpoint_endpoints.cli._common import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    PROG,
+    print_error,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from pinpoint_endpoints.testing import Emulator
@@ -42,17 +48,6 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _port(text: str) -> int:
-    """argparse type: a TCP port, 0 to 65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be 0 to 65535, got {value}")
-    return value
-
-
 def add_parser(subparsers: Any) -> None:
     """Register ``serve``."""
     p = subparsers.add_parser(
@@ -61,7 +56,8 @@ def add_parser(subparsers: Any) -> None:
                     "a shell at it (its URL and key pair), ready to paste.",
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=_port, default=8080, help="TCP port (default 8080; 0 = any)")
+    p.add_argument("--port", type=whole_number(0, 65535), default=8080,
+                   help="TCP port (default 8080; 0 = any)")
     p.add_argument("--region", dest="serve_region", default="us-east-1", metavar="REGION",
                    help="region signatures must be scoped to (default us-east-1)")
     p.add_argument("--access-key", help="the access key id to accept (default: the "
