@@ -28,6 +28,7 @@ from typing import IO, Any, Final
 import attrs
 
 import pinpoint_endpoints as pe
+from pinpoint_endpoints._operations import _segment as check_id
 
 __all__ = [
     "Record",
@@ -171,6 +172,7 @@ def _record(number: int, text: str, data: Any) -> Record:
     if not isinstance(endpoint_id, str) or not endpoint_id:
         return Record(number, text, error="Id: a non-empty string is required")
     try:
+        check_id("Id", endpoint_id, strict=True)  # the service's rules for endpoint ids
         item = pe.EndpointBatchItem.from_dict(_writable(data, "$"), strict=True)
     except pe.ValidationError as exc:
         return Record(number, text, endpoint_id, error=str(exc))
