@@ -96,7 +96,7 @@ def _cpu_per_record(url: str, *, rounds: int, calls: int) -> dict[str, list[floa
         "single": (lambda: ours.update_endpoint(app, "device-1", request), 1),
     }
     samples: dict[str, list[float]] = {name: [] for name in ops}
-    for name, (call, _) in ops.items():
+    for call, _ in ops.values():
         for _ in range(max(calls // 10, 3)):
             call()  # warm-up
     for r in range(rounds):
