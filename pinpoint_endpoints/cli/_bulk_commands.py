@@ -1,4 +1,5 @@
-"""Bulk commands: ``import``, ``delete-many`` and ``export``, over the `_bulk` runner.
+"""Bulk commands: ``import``, ``delete-many`` and ``export``: their options, their input (a
+file or standard input), and a run of the `_bulk` runner over `_actions`.
 
 Example:
     $ pinpoint-endpoints import my-app people.csv --failures failed.jsonl --checkpoint run.ckpt

@@ -1,4 +1,4 @@
-"""Parsing, dispatch and the missing-extra message."""
+"""Parsing and dispatch."""
 
 from __future__ import annotations
 
@@ -37,8 +37,10 @@ def test_defaults_when_no_global_option_is_given() -> None:
 def test_every_command_of_the_contract_is_registered() -> None:
     parser = build_parser()
     for argv in (["get", "a", "e"], ["put", "a", "e", "--json", "-"], ["delete", "a", "e"],
+                 ["get-user", "a", "u"], ["delete-user", "a", "u"],
+                 ["remove-attributes", "a", "endpoint-user-attributes", "n1", "n2"],
                  ["import", "a", "f"], ["delete-many", "a", "f"], ["export", "a", "--ids", "f"],
-                 ["serve"], ["demo"]):
+                 ["export", "a", "--users", "f"], ["serve"], ["demo"]):
         assert parser.parse_args(argv).command == argv[0]
 
 
