@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -60,7 +59,7 @@ def _serve(env: dict[str, str], *options: str) -> Iterator[dict[str, str]]:
             raise RuntimeError("serve did not start")
         yield exported
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.terminate()  # SIGTERM: a background job may have SIGINT ignored
         proc.wait(timeout=10)
 
 

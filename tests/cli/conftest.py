@@ -90,13 +90,17 @@ def assert_stored(emu: Emulator, app: str, records: list[dict[str, object]]) -> 
 
 ROOT = Path(__file__).resolve().parents[2]
 HIDE_RICH = "import sys; sys.modules['rich'] = None; "  # every `import rich` then fails
+# Ctrl-C as in a terminal, even when the tests run as a background job (which ignores SIGINT,
+# and so would its children)
+FOREGROUND = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
 RUN_MAIN = "import sys; from pinpoint_endpoints.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def cli_argv(*argv: str, without_rich: bool = False) -> list[str]:
-    """The command line running the CLI in a fresh interpreter (optionally as if rich were
-    not installed)."""
-    return [sys.executable, "-c", (HIDE_RICH if without_rich else "") + RUN_MAIN, *argv]
+    """The command line running the CLI in a fresh interpreter, as from a terminal (optionally
+    as if rich were not installed)."""
+    return [sys.executable, "-c", FOREGROUND + (HIDE_RICH if without_rich else "") + RUN_MAIN,
+            *argv]
 
 
 def cli_env(**extra: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 
 import pinpoint_endpoints as pe
 from pinpoint_endpoints.testing import Emulator
-from tests.cli.conftest import Cli, assert_stored, endpoint_record, write_jsonl
+from tests.cli.conftest import Cli, assert_stored, cli_argv, endpoint_record, write_jsonl
 
 APP = "bulk-app"
 N = 2000
@@ -243,7 +242,7 @@ def test_an_interrupted_import_resumes_without_repeating_or_losing_work(
     argv = ["import", APP, str(source), "--checkpoint", str(checkpoint), "--batch-size", "10",
             "--concurrency", "2", "--failures", str(failures), "--endpoint-url",
             limited.endpoint_url]
-    with subprocess.Popen([sys.executable, "-m", "pinpoint_endpoints.cli", *argv],
+    with subprocess.Popen(cli_argv(*argv),
                           env=_env(limited), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True) as proc:
         deadline = time.monotonic() + 30
