@@ -42,6 +42,11 @@ def _cases() -> Iterator[object]:
                            id=f"{name}-profile-option")
     for name, argv in {
         "get": ["get", "app"],
+        "put": ["put", "app", "ep-1"],
+        "delete": ["delete", "app", "ep-1", "--output", "yaml"],
+        "get-user": ["get-user", "app"],
+        "delete-user": ["delete-user", "app", "user-1", "extra"],
+        "delete-many": ["delete-many", "app", "{dir}/ids.txt", "--concurrency", "0"],
         "import": ["import", "app", "{dir}/in.jsonl", "--batch-size", "101"],
         "export": ["export", "app", "--ids", "{dir}/ids.txt", "--users", "{dir}/users.txt"],
         "remove-attributes": ["remove-attributes", "app", "no-such-type", "Plan"],
