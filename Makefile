@@ -11,7 +11,8 @@ CONSTRAINTS := tests/constraints-lowest.txt
 # the package's own unit tests: no docs, pyright or CLI (those want the dev toolchain or rich)
 CORE_TESTS := $(wildcard tests/test_models.py tests/test_convert.py tests/test_config.py \
 	tests/test_errors.py tests/test_retry.py tests/test_transport.py tests/test_client.py \
-	tests/test_wire.py tests/testing/test_server.py tests/testing/test_store.py)
+	tests/test_wire.py tests/test_operations.py tests/testing/test_server.py \
+	tests/testing/test_store.py)
 
 .PHONY: test demo bench soak docs clean
 

@@ -66,7 +66,8 @@ COLD_START = {
         "boto3.client('pinpoint', endpoint_url={url!r})"
         ".get_endpoint(ApplicationId='bench-app', EndpointId='device-1')\n"
     ),
-    "deps": "import attrs, cattrs, requests, botocore.auth\n",
+    "deps": "import attrs, cattrs, requests, botocore.auth, botocore.credentials\n",
 }
 """What a fresh process runs: import, build a client from the environment, make one call.
-``deps`` only imports the libraries ours cannot start without: the cold-start floor."""
+``deps`` only imports the libraries ours cannot start without (and `Credentials`, which a
+caller passing keys imports): the cold-start floor."""

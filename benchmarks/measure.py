@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -90,25 +91,29 @@ def models(*, rounds: int, number: int) -> Samples:
             for name, f in runs.items()}
 
 
-def cold_start(url: str, env: dict[str, str], *, samples: int) -> dict[str, Samples]:
-    """Wall seconds and peak RSS (MiB) of fresh processes that import, build, call once; and
-    of one that only imports our dependencies (``deps``)."""
-    kinds = (*LIBS, "deps")
-    out: dict[str, Samples] = {"wall": {k: [] for k in kinds}, "rss": {k: [] for k in kinds}}
+def cold_start(codes: Mapping[str, str], env: dict[str, str], *,
+               samples: int) -> dict[str, Samples]:
+    """Wall seconds, CPU seconds (user + system: steadier than wall on a busy machine) and
+    peak RSS (MiB) of fresh processes running each of ``codes`` (kind -> Python source), the
+    kinds alternating; a first round warms the OS page cache."""
+    out: dict[str, Samples] = {m: {k: [] for k in codes} for m in ("wall", "cpu", "rss")}
     for i in range(samples + 1):
-        order = kinds if i % 2 == 0 else kinds[::-1]
-        for lib in order:
-            code = clients.COLD_START[lib].format(url=url) + _REPORT_PEAK
+        order = list(codes) if i % 2 == 0 else list(codes)[::-1]
+        for kind in order:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                                  text=True)
+            done = subprocess.run([sys.executable, "-c", codes[kind] + _REPORT_PEAK], env=env,
+                                  capture_output=True, text=True)
             wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
             if done.returncode != 0:
-                raise RuntimeError(f"the {lib} cold-start process failed:\n{done.stderr}")
+                raise RuntimeError(f"the {kind} cold-start process failed:\n{done.stderr}")
             if i == 0:
-                continue  # the first pair warms the OS page cache for both
-            out["wall"][lib].append(wall)
-            out["rss"][lib].append(int(done.stdout.split()[-1]) / 1024)
+                continue
+            out["wall"][kind].append(wall)
+            out["cpu"][kind].append(after.ru_utime + after.ru_stime
+                                    - before.ru_utime - before.ru_stime)
+            out["rss"][kind].append(int(done.stdout.split()[-1]) / 1024)
     return out
 
 

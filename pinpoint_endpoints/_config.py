@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-import attrs
-
 from pinpoint_endpoints._errors import CredentialsError, ValidationError
 from pinpoint_endpoints._profile import read_profile
 
@@ -61,14 +59,15 @@ class ProfileNotFoundError(CredentialsError):
     or an AWS config file cannot be parsed."""
 
 
-@attrs.frozen(kw_only=True)
 class Config:
-    """What a client needs to know before its first request."""
+    """What a client needs to know before its first request. A plain class, as `_EnvKeys`."""
 
-    region: str
-    endpoint_url: str
-    verify: bool | str
-    proxies: dict[str, str]
+    __slots__ = ("endpoint_url", "proxies", "region", "verify")
+
+    def __init__(self, *, region: str, endpoint_url: str, verify: bool | str,
+                 proxies: dict[str, str]) -> None:
+        self.region, self.endpoint_url, self.verify, self.proxies = (
+            region, endpoint_url, verify, proxies)
 
 
 class CredentialSource:
@@ -116,7 +115,7 @@ class CredentialSource:
         try:
             creds = Session(profile=self._profile).get_credentials()
         except _profile_errors() as exc:
-            raise _profile_error(exc) from exc
+            raise _profile_error(exc, self._profile) from exc
         except Exception as exc:  # botocore raises many kinds here (profile, SSO, process)
             raise CredentialsError(f"could not load AWS credentials: {exc}") from exc
         if creds is None:
@@ -127,14 +126,18 @@ class CredentialSource:
         return creds
 
 
-@attrs.frozen
 class _EnvKeys:
     """Keys from the environment that never expire: what botocore's `EnvProvider` returns for
-    them, without importing `botocore.credentials` (and its parsers) to build it."""
+    them, without importing `botocore.credentials` (and its parsers) to build it. A plain
+    class: an attrs one costs about a millisecond of every cold start to define."""
 
-    access_key: str
-    secret_key: str = attrs.field(repr=False)
-    token: str | None = attrs.field(repr=False)
+    __slots__ = ("access_key", "secret_key", "token")
+
+    def __init__(self, access_key: str, secret_key: str, token: str | None) -> None:
+        self.access_key, self.secret_key, self.token = access_key, secret_key, token
+
+    def __repr__(self) -> str:
+        return f"_EnvKeys(access_key={self.access_key!r})"  # never the secret or the token
 
     def get_frozen_credentials(self) -> _EnvKeys:
         return self
@@ -150,16 +153,24 @@ def _static_env_keys(env: Mapping[str, str]) -> _EnvKeys | None:
     return _EnvKeys(access_key, secret_key, token)
 
 
-def _profile_error(exc: Exception) -> ProfileNotFoundError:
+def _profile_error(exc: Exception, profile: str | None) -> ProfileNotFoundError:
+    """Our error for botocore's: which profile, named where, looked for in which files."""
     from botocore.exceptions import ProfileNotFound
 
-    if isinstance(exc, ProfileNotFound):
-        return ProfileNotFoundError(
-            f"AWS profile {exc.kwargs.get('profile')!r} not found in the config files "
-            "(AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE or ~/.aws): pass profile= an existing "
-            "one, or unset AWS_PROFILE / AWS_DEFAULT_PROFILE"
-        )
-    return ProfileNotFoundError(f"could not read the AWS config files: {exc}")
+    if not isinstance(exc, ProfileNotFound):
+        return ProfileNotFoundError(f"could not read the AWS config files: {exc}")
+    env = os.environ
+    files = (f"{env.get('AWS_CONFIG_FILE', '~/.aws/config')} or "
+             f"{env.get('AWS_SHARED_CREDENTIALS_FILE', '~/.aws/credentials')}")
+    if profile is not None:
+        named, fix = "profile=", "pass profile= a profile that exists"
+    else:
+        named = "AWS_DEFAULT_PROFILE" if "AWS_DEFAULT_PROFILE" in env else "AWS_PROFILE"
+        fix = f"set {named} to a profile that exists, or unset it"
+    return ProfileNotFoundError(
+        f"AWS profile {exc.kwargs.get('profile')!r} (named by {named}) not found in {files}: "
+        + fix
+    )
 
 
 def _profile_errors() -> tuple[type[Exception], ...]:
@@ -212,9 +223,9 @@ def resolve_config(region: str | None, profile: str | None, endpoint_url: str | 
     env = os.environ
     try:
         found = read_profile(profile, env)
-        url = endpoint_url or found.endpoint_url()
+        url = endpoint_url if endpoint_url is not None else found.endpoint_url()
     except _profile_errors() as exc:
-        raise _profile_error(exc) from exc
+        raise _profile_error(exc, profile) from exc
     resolved_region = (region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
                        or found.get("region", "AWS_DEFAULT_REGION"))
     if url is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,8 @@ def test_a_missing_profile_is_one_typed_error_however_it_is_named(
     if keys == "environment":
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENV")
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-from-env")
-    with pytest.raises(ProfileNotFoundError, match="'nope' not found") as info:
+    with pytest.raises(ProfileNotFoundError,
+                       match=f"'nope' \\(named by {re.escape(how)}\\) not found") as info:
         pe.Client(profile="nope" if how == "profile=" else None,
                   credentials=creds if keys == "argument" else None)
     assert isinstance(info.value, pe.CredentialsError)
@@ -140,7 +142,7 @@ def test_a_profile_error_found_by_the_credential_chain_is_the_same_error(
 ) -> None:
     client = pe.Client("us-east-1")
     monkeypatch.setenv("AWS_PROFILE", "gone")  # the profile vanished after the client was built
-    with pytest.raises(ProfileNotFoundError, match="'gone' not found"):
+    with pytest.raises(ProfileNotFoundError, match="'gone' \\(named by AWS_PROFILE\\) not found"):
         client._shared.credentials.current()
 
 
