@@ -72,7 +72,7 @@ def floors(url: str, *, rounds: int, calls: int, warmup: int) -> Samples:
 
 def models(*, rounds: int, number: int) -> Samples:
     """µs per `from_dict` / `to_dict` of an EndpointResponse with every field set, nested ones
-    included (wall time, one thread)."""
+    included (process CPU time, one thread, so other load on the machine does not count)."""
     import attrs
 
     import pinpoint_endpoints as pe
@@ -87,7 +87,8 @@ def models(*, rounds: int, number: int) -> Samples:
         "from_dict": lambda: pe.EndpointResponse.from_dict(ENDPOINT_RESPONSE),
         "to_dict": model.to_dict,
     }
-    return {name: [t / number * 1e6 for t in timeit.repeat(f, number=number, repeat=rounds)]
+    return {name: [t / number * 1e6 for t in timeit.repeat(f, number=number, repeat=rounds,
+                                                           timer=time.process_time)]
             for name, f in runs.items()}
 
 

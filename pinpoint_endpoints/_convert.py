@@ -88,7 +88,7 @@ def _expect_float(value: Any, _: Any = None) -> float:
         number = float(value)
         if math.isfinite(number):
             return number
-        raise _WrongType(f"expected a finite number, got {number}")
+        raise _WrongType(f"expected a number JSON can carry, got {number}")
     raise _wrong("a number", value)
 
 
@@ -129,20 +129,13 @@ def _each(item: Hook, *, keyed: bool) -> Hook:
     return convert
 
 
-def _or_none(inner: Hook) -> Hook:
-    def structure(value: Any, type_: Any = None) -> Any:
-        return None if value is None else inner(value, type_)
-
-    return structure
-
-
 def _field_hook(conv: cattrs.Converter, type_: Any, *, out: bool) -> Hook:
     """The function that checks and converts a value of ``type_``, to the wire if ``out``."""
     args = typing.get_args(type_)
     if type(None) in args:
-        inner = _field_hook(conv, functools.reduce(
+        # a None field is never unstructured, and a null one is dropped before structuring
+        return _field_hook(conv, functools.reduce(
             operator.or_, (a for a in args if a is not type(None))), out=out)
-        return inner if out else _or_none(inner)  # a None field is never unstructured
     if type_ == _CHANNEL:
         return _channel_out if out else _channel_in
     if type_ in (str, float):
@@ -173,10 +166,13 @@ def _structure_model(conv: cattrs.Converter, cls: type[Any], strict: bool) -> Ho
                  for f in _fields(cls)}
     generated = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=strict,
                                        **overrides)  # type: ignore[arg-type]
+    known = {wire_name(f) for f in _fields(cls)}
 
     def structure(value: Any, _: Any = None) -> Any:
         if not isinstance(value, dict):
             raise _wrong("an object", value)
+        if None in value.values():  # a field that is null is a field left unset
+            value = {k: v for k, v in value.items() if v is not None or k not in known}
         return generated(value, cls)
 
     return structure

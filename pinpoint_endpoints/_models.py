@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 
-
 class ChannelType(str, enum.Enum):
     """The channel of an endpoint. A member equals its wire string: ``ChannelType.SMS == "SMS"``.
 

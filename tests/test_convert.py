@@ -54,7 +54,7 @@ def refusal(model: Any) -> str:
         (pe.EndpointRequest(metrics={3: 1.0}),  # type: ignore[dict-item]
          "expected a string key, got number @ $.Metrics[3]"),
         (pe.EndpointLocation(latitude=float("nan")),
-         "expected a finite number, got nan @ $.Latitude"),
+         "expected a number JSON can carry, got nan @ $.Latitude"),
         (pe.EndpointRequest(channel_type=5),  # type: ignore[arg-type]
          "expected a string, got number @ $.ChannelType"),
         (pe.EndpointRequest(location=pe.EndpointDemographic(make="x")),  # type: ignore[arg-type]
@@ -159,9 +159,14 @@ def test_strict_takes_any_key_inside_a_map_and_still_checks_types() -> None:
                                "unknown field Adress at $ (did you mean Address?)")
 
 
-def test_a_null_is_a_field_left_unset() -> None:
-    assert pe.EndpointRequest.from_dict({"Address": None, "Location": None},
-                                        strict=True) == pe.EndpointRequest()
+def test_a_null_is_a_field_left_unset_but_a_null_typo_is_still_a_typo() -> None:
+    assert pe.EndpointRequest.from_dict({"Address": None, "Location": {"City": None}},
+                                        strict=True) == pe.EndpointRequest(
+        location=pe.EndpointLocation())
+    with pytest.raises(pe.ValidationError, match=r"^unknown field Adress at \$ \(did you mean"):
+        pe.EndpointRequest.from_dict({"Adress": None}, strict=True)
+    with pytest.raises(pe.ValidationError, match=r"got null @ \$\.Attributes\.Plan\[0\]$"):
+        pe.EndpointRequest.from_dict({"Attributes": {"Plan": [None]}})
 
 
 # --- models register themselves ---------------------------------------------------------------
