@@ -20,15 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from pinpoint_endpoints import _convert
-from pinpoint_endpoints._models import (
-    AttributesResource,
-    EndpointBatchRequest,
-    EndpointRequest,
-    EndpointResponse,
-    EndpointsResponse,
-    MessageBody,
-    UpdateAttributesRequest,
-)
+from pinpoint_endpoints import _models as m
 from pinpoint_endpoints._operations import Operation
 from pinpoint_endpoints.testing._store import Store, StoreError
 
@@ -42,35 +34,35 @@ def _not_found() -> StoreError:
     return StoreError("Resource not found", status=404, code="NotFoundException")
 
 
-def _accepted(request_id: str) -> MessageBody:
-    return MessageBody(request_id=request_id, message="Accepted")
+def _accepted(request_id: str) -> m.MessageBody:
+    return m.MessageBody(request_id=request_id, message="Accepted")
 
 
-def _found(ep: EndpointResponse | None) -> EndpointResponse:
+def _found(ep: m.EndpointResponse | None) -> m.EndpointResponse:
     if ep is None:
         raise _not_found()
     return ep
 
 
-def get_endpoint(store: Store, p: Mapping[str, str], _: None, rid: str) -> EndpointResponse:
+def get_endpoint(store: Store, p: Mapping[str, str], _: None, rid: str) -> m.EndpointResponse:
     """GetEndpoint: the endpoint (within the propagation delay, its older state) or 404."""
     return _found(store.read(p["application-id"], p["endpoint-id"]))
 
 
-def update_endpoint(store: Store, p: Mapping[str, str], body: EndpointRequest,
-                    rid: str) -> MessageBody:
+def update_endpoint(store: Store, p: Mapping[str, str], body: m.EndpointRequest,
+                    rid: str) -> m.MessageBody:
     """UpdateEndpoint: the upsert; 202 Accepted."""
     store.update(p["application-id"], p["endpoint-id"], body)
     return _accepted(rid)
 
 
-def delete_endpoint(store: Store, p: Mapping[str, str], _: None, rid: str) -> EndpointResponse:
+def delete_endpoint(store: Store, p: Mapping[str, str], _: None, rid: str) -> m.EndpointResponse:
     """DeleteEndpoint: the endpoint as it was, or 404."""
     return _found(store.delete(p["application-id"], p["endpoint-id"]))
 
 
-def update_endpoints_batch(store: Store, p: Mapping[str, str], body: EndpointBatchRequest,
-                           rid: str) -> MessageBody:
+def update_endpoints_batch(store: Store, p: Mapping[str, str], body: m.EndpointBatchRequest,
+                           rid: str) -> m.MessageBody:
     """UpdateEndpointsBatch: every item or none; 202 Accepted."""
     if body.item is None:
         raise StoreError("Item is required.", path="Item")
@@ -79,26 +71,26 @@ def update_endpoints_batch(store: Store, p: Mapping[str, str], body: EndpointBat
 
 
 def get_user_endpoints(store: Store, p: Mapping[str, str], _: None,
-                       rid: str) -> EndpointsResponse:
+                       rid: str) -> m.EndpointsResponse:
     """GetUserEndpoints: the user's endpoints, or 404 when there are none."""
     found = store.user_endpoints(p["application-id"], p["user-id"])
     if not found:
         raise _not_found()
-    return EndpointsResponse(item=found)
+    return m.EndpointsResponse(item=found)
 
 
 def delete_user_endpoints(store: Store, p: Mapping[str, str], _: None,
-                          rid: str) -> EndpointsResponse:
+                          rid: str) -> m.EndpointsResponse:
     """DeleteUserEndpoints: the endpoints removed (an empty ``Item`` when there were none)."""
-    return EndpointsResponse(item=store.delete_user(p["application-id"], p["user-id"]))
+    return m.EndpointsResponse(item=store.delete_user(p["application-id"], p["user-id"]))
 
 
-def remove_attributes(store: Store, p: Mapping[str, str], body: UpdateAttributesRequest,
-                      rid: str) -> AttributesResource:
+def remove_attributes(store: Store, p: Mapping[str, str], body: m.UpdateAttributesRequest,
+                      rid: str) -> m.AttributesResource:
     """RemoveAttributes: the names removed."""
     attribute_type = p["attribute-type"]
     removed = store.remove_attributes(p["application-id"], attribute_type, body.blacklist or [])
-    return AttributesResource(application_id=p["application-id"],
+    return m.AttributesResource(application_id=p["application-id"],
                               attribute_type=attribute_type, attributes=removed)
 
 

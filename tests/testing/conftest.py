@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
 
 from pinpoint_endpoints.testing import Emulator
@@ -38,6 +39,18 @@ def store(backend: Backend) -> Store:
 def emu(backend: Backend) -> Iterator[Emulator]:
     with Emulator(seed=1, backend=backend) as emulator:
         yield emulator
+
+
+# "total_max_attempts" counts the first try; botocore reads "max_attempts" as retries.
+ONCE = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+@pytest.fixture
+def bc(emu: Emulator) -> Iterator[Any]:
+    """A boto3 ``pinpoint`` client for `emu` that tries each call once."""
+    client = emu.boto3_client(config=ONCE)
+    yield client
+    client.close()
 
 
 class Raw:

@@ -4,11 +4,9 @@ handlers (over the `backend` fixture's storage)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.config import Config
 
 from pinpoint_endpoints import (
     AttributeType,
@@ -24,14 +22,6 @@ from pinpoint_endpoints.testing import Emulator
 from tests.testing.conftest import raw
 
 ONCE = RetryPolicy(max_attempts=1)
-BOTO_ONCE = Config(retries={"total_max_attempts": 1, "mode": "standard"})
-
-
-@pytest.fixture
-def bc(emu: Emulator) -> Iterator[Any]:
-    client = emu.boto3_client(config=BOTO_ONCE)
-    yield client
-    client.close()
 
 
 def test_family_with_our_client(emu: Emulator) -> None:
