@@ -119,6 +119,9 @@ def main() -> int:
     step("emulator store in process: upserts at 0 and 100,000 endpoints")
     import bench_store
     rows += bench_store.store_rows(q)
+    step("bulk import with UpdateEndpointsBatch, and client CPU per batched record")
+    import bench_import
+    rows += bench_import.import_rows(q, env)
     with servers.emulator(env) as (emu_url, access, secret):
         step(f"emulator throughput: {threads} threads x {seconds:.0f} s x {t_rounds} rounds")
         tput = measure.throughput(emu_url, access, secret, threads=threads, seconds=seconds,

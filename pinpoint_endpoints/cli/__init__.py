@@ -1,4 +1,5 @@
-"""The ``pinpoint-endpoints`` console script (needs the ``cli`` extra).
+"""The ``pinpoint-endpoints`` console script. Every command runs on a plain install; the
+``cli`` extra adds rich, for progress bars and ``--output table``.
 
 Example:
     >>> from pinpoint_endpoints.cli import main

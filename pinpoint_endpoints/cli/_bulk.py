@@ -1,41 +1,47 @@
 """The bulk runner: records -> a thread pool over one shared client -> checkpoint, failures,
 output and progress. Only the calling thread touches files; workers just make requests.
 
-Records with the same endpoint id run one after another, in file order, so the last line for
-an id wins as it would in a sequential run. On Ctrl-C (or `Runner.stop`) nothing new starts,
-retry sleeps are cut short, requests in flight finish, finished lines are committed to the
-checkpoint and the run ends as ``interrupted``.
+Records go out in units (one record, or a batch): records with the same endpoint id run one
+after another, in file order, so the last line for an id wins as it would in a sequential
+run. The failures file lists records in input order. On Ctrl-C (or `Runner.stop`) nothing
+new starts, retry sleeps are cut short, requests in flight finish, finished lines are
+committed to the checkpoint and the run ends as ``interrupted``.
 
 Example:
-    >>> runner = Runner(client, action, concurrency=8, failures=sink)  # doctest: +SKIP
+    >>> runner = Runner(each(upsert), concurrency=8, failures=sink, progress=bar)  # doctest: +SKIP
     >>> summary = runner.run(records)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import FrameType
-from typing import IO, Any, Final, TextIO
+from typing import IO, Any, Final, TextIO, TypeAlias
 
 import attrs
 
 import pinpoint_endpoints as pe
 from pinpoint_endpoints.cli._checkpoint import Checkpoint
-from pinpoint_endpoints.cli._common import one_line
+from pinpoint_endpoints.cli._common import describe, one_line
 from pinpoint_endpoints.cli._progress import Progress
 from pinpoint_endpoints.cli._records import Record
 
-__all__ = ["Cancelled", "Failures", "Output", "RetryStats", "Runner", "Summary"]
+__all__ = ["Action", "Cancelled", "Failures", "Outcome", "Output", "RetryStats", "Runner",
+           "Summary", "each"]
 
-Action = Callable[[Record], "str | None"]
-"""Does one record's request; returns a line for the output (export) or ``None``."""
+Outcome: TypeAlias = "str | Exception | None"
+"""One record's result: its output (``export``'s lines), nothing, or the error it alone met."""
+Action = Callable[[Sequence[Record]], Sequence[Outcome]]
+"""Does the requests for a unit of records, returning an outcome for each; an exception it
+raises is every record's outcome."""
 
 _COMMIT_EVERY: Final = 200
 _COMMIT_SECONDS: Final = 1.0
@@ -67,20 +73,38 @@ class RetryStats:
                 f"{self.connection} connection errors")
 
 
+def each(do: Callable[[Record], str | None]) -> Action:
+    """An `Action` doing ``do`` for every record of a unit in turn.
+
+    Example:
+        >>> Runner(each(lambda record: None), ...)  # doctest: +SKIP
+    """
+    return lambda records: [do(record) for record in records]
+
+
 class Failures:
-    """The ``--failures`` file: ``{"line": N, "record": "...", "error": "..."}`` a line."""
+    """The ``--failures`` file: ``{"line": N, "record": "...", "error": "..."}`` a line, in
+    input order: an entry waits until every line before it has settled (`release`)."""
 
     def __init__(self, handle: TextIO | None) -> None:
         self._handle = handle
+        self._held: list[tuple[int, str]] = []  # a heap of (line, entry)
         self.count = 0
 
     def add(self, record: Record, error: str) -> None:
         self.count += 1
-        if self._handle is not None:
-            entry = {"line": record.line, "record": record.raw, "error": one_line(error)}
-            self._handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        entry = {"line": record.line, "record": record.raw, "error": one_line(error)}
+        heapq.heappush(self._held, (record.line, json.dumps(entry, ensure_ascii=False)))
+
+    def release(self, before: int | None = None) -> None:
+        """Write the entries of lines before ``before`` (``None``: all of them)."""
+        while self._held and (before is None or self._held[0][0] < before):
+            _, entry = heapq.heappop(self._held)
+            if self._handle is not None:
+                self._handle.write(entry + "\n")
 
     def close(self) -> None:
+        self.release()
         if self._handle is not None:
             self._handle.close()
 
@@ -121,8 +145,30 @@ class Summary:
     seconds: float = 0.0
 
 
+@attrs.define(eq=False)
+class _Unit:
+    """Records sent together (a batch), and the later units that must wait for it."""
+
+    records: list[Record]
+    waits: int = 0
+    """Earlier units, still open, that share an endpoint id with this one."""
+    after: list[_Unit] = attrs.Factory(list)
+
+    @property
+    def keys(self) -> set[str]:
+        return {_key(r) for r in self.records}
+
+
+def _key(record: Record) -> str:
+    return (record.endpoint_id or "").lower()  # endpoint ids are case insensitive
+
+
 class Runner:
-    """Runs an `Action` over records with ``concurrency`` workers sharing one client."""
+    """Runs an `Action` over records with ``concurrency`` workers sharing one client.
+
+    Records go to the action in units of up to ``batch_size`` (never two with one endpoint id
+    in a unit); a unit waits for every earlier unit that shares an endpoint id with it.
+    """
 
     def __init__(
         self,
@@ -134,14 +180,17 @@ class Runner:
         checkpoint: Checkpoint | None = None,
         output: Output | None = None,
         stop: threading.Event | None = None,
+        batch_size: int = 1,
     ) -> None:
-        self._action, self._concurrency = action, concurrency
+        self._action, self._concurrency, self._batch_size = action, concurrency, batch_size
         self._failures, self._progress = failures, progress
         self._checkpoint, self._output = checkpoint, output
         self.stopping = stop if stop is not None else threading.Event()
         self._summary = Summary()
         self._notes = 0
         self._last_commit = time.monotonic()
+        self._open: deque[int] = deque()  # lines read and not yet settled, in input order
+        self._settled: set[int] = set()
 
     def sleep(self, seconds: float) -> None:
         """The retry policy's sleep: returns early, raising `Cancelled`, once stopping."""
@@ -171,6 +220,7 @@ class Runner:
             if restore is not None:
                 signal.signal(signal.SIGINT, restore)
             self._commit()
+            self._failures.release()
             self._summary.seconds = time.monotonic() - began
             self._progress.update(done=self._summary.succeeded, failed=self._summary.failed)
         self._summary.interrupted = self.stopping.is_set() and self._summary.fatal is None
@@ -191,75 +241,103 @@ class Runner:
 
         return signal.signal(signal.SIGINT, on_sigint)
 
-    def _loop(self, pool: ThreadPoolExecutor, records: Iterable[Record]) -> None:
+    def _loop(self, pool: ThreadPoolExecutor, source: Iterator[Record]) -> None:
         done_before = self._checkpoint.done if self._checkpoint is not None else frozenset()
-        pending: dict[Future[str | None], Record] = {}
-        queued: dict[str, deque[Record]] = {}  # endpoint id -> records waiting behind one
-        waiting = 0
-        source = iter(records)
+        running: dict[Future[Sequence[Outcome]], _Unit] = {}
+        claims: dict[str, _Unit] = {}  # endpoint id -> the last open unit holding it
+        forming: list[Record] = []
+        forming_keys: set[str] = set()
+        units = 0  # open units: running or waiting for an earlier one
         exhausted = False
-        limit = self._concurrency * 4
+
+        def close_unit() -> None:
+            nonlocal units
+            unit = _Unit(list(forming))
+            forming.clear()
+            forming_keys.clear()
+            units += 1
+            for key in unit.keys:
+                earlier = claims.get(key)
+                if earlier is not None and unit not in earlier.after:
+                    earlier.after.append(unit)
+                    unit.waits += 1
+                claims[key] = unit
+            if not unit.waits:
+                running[pool.submit(self._action, unit.records)] = unit
+
         while True:
-            while not exhausted and not self.stopping.is_set() and len(pending) + waiting < limit:
+            while not exhausted and not self.stopping.is_set() and units < self._concurrency * 4:
                 record = next(source, None)
                 if record is None:
                     exhausted = True
+                    if forming:
+                        close_unit()
                 elif record.line in done_before:
                     self._summary.skipped += 1
                 elif record.error is not None or record.endpoint_id is None:
                     self._fail(record, record.error or "no endpoint id")
-                elif (key := record.endpoint_id.lower()) in queued:
-                    queued[key].append(record)
-                    waiting += 1
                 else:
-                    queued[key] = deque()
-                    pending[pool.submit(self._action, record)] = record
-            if not pending:
+                    if (key := _key(record)) in forming_keys:
+                        close_unit()
+                    forming.append(record)
+                    forming_keys.add(key)
+                    self._open.append(record.line)
+                    if len(forming) >= self._batch_size:
+                        close_unit()
+            if not running:
                 return
-            finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            finished, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
             for future in finished:
-                record = pending.pop(future)
-                self._settle(record, future)
-                assert record.endpoint_id is not None
-                key = record.endpoint_id.lower()
-                behind = queued[key]
-                if behind and not self.stopping.is_set():
-                    nxt = behind.popleft()
-                    waiting -= 1
-                    pending[pool.submit(self._action, nxt)] = nxt
-                else:
-                    waiting -= len(behind)
-                    del queued[key]
+                unit = running.pop(future)
+                units -= 1
+                self._settle(unit.records, future)
+                for key in unit.keys:
+                    if claims.get(key) is unit:
+                        del claims[key]
+                for later in unit.after:
+                    later.waits -= 1
+                    if not later.waits and not self.stopping.is_set():
+                        running[pool.submit(self._action, later.records)] = later
+                    elif not later.waits:
+                        units -= 1
             if self.stopping.is_set():
-                for future in [f for f in pending if f.cancel()]:
-                    record = pending.pop(future)
-                    key = (record.endpoint_id or "").lower()
-                    waiting -= len(queued.pop(key, ()))
+                for future in [f for f in running if f.cancel()]:
+                    running.pop(future)
+            self._failures.release(before=self._first_open())
             self._maybe_commit()
             self._progress.update(done=self._summary.succeeded, failed=self._summary.failed)
 
-    def _settle(self, record: Record, future: Future[str | None]) -> None:
+    def _first_open(self) -> int | None:
+        """The first line read but not settled: failures before it can be written in order."""
+        while self._open and self._open[0] in self._settled:
+            self._settled.discard(self._open.popleft())
+        return self._open[0] if self._open else None
+
+    def _settle(self, records: Sequence[Record], future: Future[Sequence[Outcome]]) -> None:
         try:
-            line = future.result()
-        except Cancelled:
+            outcomes: Sequence[Outcome | BaseException] = future.result()
+        except Exception as exc:  # the whole unit failed (or was cancelled) together
+            outcomes = [exc] * len(records)
+        for record, outcome in zip(records, outcomes, strict=True):
+            self._settled.add(record.line)
+            self._settle_one(record, outcome)
+
+    def _settle_one(self, record: Record, outcome: Outcome | BaseException) -> None:
+        if isinstance(outcome, Cancelled):
             return  # interrupted before it finished: not done, redone on resume
-        except pe.CredentialsError as exc:
-            self._summary.fatal = exc
+        if isinstance(outcome, pe.CredentialsError):
+            self._summary.fatal = outcome
             self.stop()
-            self._fail(record, str(exc))
-            return
-        except pe.TransportError as exc:
+        elif isinstance(outcome, pe.TransportError):
             self._summary.unreachable += 1
-            self._fail(record, str(exc))
-            return
-        except Exception as exc:  # every other failure belongs to this record alone
-            message = str(exc) if isinstance(exc, pe.PinpointError) else \
-                f"{type(exc).__name__}: {exc}"
+        if isinstance(outcome, BaseException):
+            message = describe(outcome) if isinstance(outcome, pe.PinpointError) else \
+                f"{type(outcome).__name__}: {outcome}"
             self._fail(record, message)
             return
         self._summary.succeeded += 1
-        if line is not None and self._output is not None:
-            self._output.write(line)
+        if outcome is not None and self._output is not None:
+            self._output.write(outcome)
         if self._checkpoint is not None:
             self._checkpoint.mark(record.line)
 

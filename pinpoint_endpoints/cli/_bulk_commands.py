@@ -1,4 +1,5 @@
-"""Bulk commands: ``import``, ``delete-many`` and ``export``, over the `_bulk` runner.
+"""Bulk commands: ``import``, ``delete-many`` and ``export``: their options, their input (a
+file or standard input), and a run of the `_bulk` runner over `_actions`.
 
 Example:
     $ pinpoint-endpoints import my-app people.csv --failures failed.jsonl --checkpoint run.ckpt
@@ -8,7 +9,7 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
+import itertools
 import sys
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,16 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 import pinpoint_endpoints as pe
+from pinpoint_endpoints._operations import (
+    DELETE_ENDPOINT,
+    GET_ENDPOINT,
+    GET_USER_ENDPOINTS,
+    MAX_BATCH_ITEMS,
+    UPDATE_ENDPOINT,
+    UPDATE_ENDPOINTS_BATCH,
+    Operation,
+)
+from pinpoint_endpoints.cli import _actions
 from pinpoint_endpoints.cli._bulk import (
     Action,
     Cancelled,
@@ -38,6 +49,7 @@ from pinpoint_endpoints.cli._common import (
     global_options,
     positive_int,
     print_error,
+    whole_number,
 )
 from pinpoint_endpoints.cli._progress import make_progress
 from pinpoint_endpoints.cli._records import (
@@ -55,6 +67,7 @@ from pinpoint_endpoints.cli._records import (
 __all__ = ["add_parser", "run"]
 
 BULK_ATTEMPTS: Final = 8
+STDIN: Final = Path("-")
 _RESUME_HELP: Final = (
     "With --checkpoint FILE, finished lines are saved as the run goes; run the same command "
     "again (after Ctrl-C, a crash or failures) and it skips them and does the rest. A line in "
@@ -79,37 +92,56 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parents = [global_options(suppress=True), bulk]
     imp = subparsers.add_parser(
         "import", parents=parents, help="upsert endpoints from JSON Lines or CSV",
-        description="UpdateEndpoint for every record of FILE. JSON Lines: one EndpointRequest "
-                    "object a line plus its \"Id\" (export's output imports as is). CSV: a "
+        description=f"{_names(UPDATE_ENDPOINTS_BATCH)} for the records of FILE (- reads standard "
+                    f"input), --batch-size a request; with --batch-size 1, "
+                    f"{_names(UPDATE_ENDPOINT)} for each. A batch the service refuses is split "
+                    "until exactly the bad records go to --failures; the others land. "
+                    "JSON Lines: one EndpointRequest object a line plus its \"Id\" "
+                    "(the output of export, and lines of Pinpoint's export jobs, import as "
+                    "they are: ApplicationId, CohortId and CreationDate are ignored). CSV: a "
                     "header of JSON paths (Id,ChannelType,Address,Location.Latitude,"
                     "Attributes.Interests,User.UserId,User.UserAttributes.Plan,Metrics.score); "
                     "an empty cell leaves the field unset; list cells are split on "
-                    "--list-separator; one record a physical line. Blank lines are skipped.",
+                    "--list-separator; one record a physical line. Blank lines are skipped. "
+                    "When lines share an endpoint id, the last one wins, as in a sequential "
+                    "run.",
         epilog=_RESUME_HELP)
     imp.add_argument("app", metavar="APP", help="the application (project) id")
-    imp.add_argument("file", metavar="FILE", type=Path, help="JSON Lines or CSV")
+    imp.add_argument("file", metavar="FILE", type=Path, help="JSON Lines or CSV; - for stdin")
     imp.add_argument("--format", choices=("auto", "jsonl", "csv"), default="auto",
                      help="auto (default): .csv is CSV, .jsonl/.ndjson/.json is JSON Lines, "
                           "else a first line starting with { is JSON Lines")
     imp.add_argument("--list-separator", default=";", metavar="SEP",
                      help="separates the values of a CSV list cell (default ;)")
+    imp.add_argument("--batch-size", type=whole_number(1, MAX_BATCH_ITEMS),
+                     default=MAX_BATCH_ITEMS, metavar="N",
+                     help=f"records a request, 1 to {MAX_BATCH_ITEMS} (default "
+                          f"{MAX_BATCH_ITEMS}; 1 sends {UPDATE_ENDPOINT.name} per record)")
     dele = subparsers.add_parser(
         "delete-many", parents=parents, help="delete the endpoints listed in a file",
-        description="DeleteEndpoint for every id of FILE (one a line, taken exactly as "
-                    "written). An id that does not exist counts as deleted (reported as "
-                    "'already absent'), so a resumed run does not fail on what it deleted "
-                    "before.", epilog=_RESUME_HELP)
+        description=f"{_names(DELETE_ENDPOINT)} for every id of FILE (one a line, taken exactly "
+                    "as written; - reads standard input). An id that does not exist counts as "
+                    "deleted (reported as 'already absent'), so a resumed run does not fail on "
+                    "what it deleted before.", epilog=_RESUME_HELP)
     dele.add_argument("app", metavar="APP", help="the application (project) id")
     dele.add_argument("file", metavar="FILE", type=Path, help="endpoint ids, one a line")
     exp = subparsers.add_parser(
-        "export", parents=parents, help="GET the listed endpoints to JSON Lines",
-        description="GetEndpoint for every id of --ids, one endpoint's JSON a line (in the "
-                    "order they finish). With --checkpoint and --out, a resumed run appends "
-                    "without repeating a line.", epilog=_RESUME_HELP)
+        "export", parents=parents, help="write the listed endpoints (or users') as JSON Lines",
+        description=f"{_names(GET_ENDPOINT)} for every id of --ids, or "
+                    f"{_names(GET_USER_ENDPOINTS)} for every user id of --users: one "
+                    "endpoint's JSON a line, in the order the requests finish (- reads the "
+                    "ids from standard input). With --checkpoint and --out, a resumed run "
+                    "appends without repeating a line.", epilog=_RESUME_HELP)
     exp.add_argument("app", metavar="APP", help="the application (project) id")
-    exp.add_argument("--ids", required=True, type=Path, dest="file", metavar="FILE",
-                     help="endpoint ids, one a line")
+    which = exp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--ids", type=Path, dest="file", metavar="FILE",
+                       help="endpoint ids, one a line")
+    which.add_argument("--users", type=Path, metavar="FILE", help="user ids, one a line")
     exp.add_argument("--out", type=Path, metavar="FILE", help="where to write (default stdout)")
+
+
+def _names(op: Operation[Any]) -> str:
+    return f"{op.name} ({op.method} {op.path})"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,26 +153,38 @@ def run(args: argparse.Namespace) -> int:
         return exit_code_for(exc)
 
 
-def _records(args: argparse.Namespace) -> tuple[Iterator[Record], int, dict[str, Any]]:
-    """The records, their count and what identifies the run (for the checkpoint)."""
-    path: Path = args.file
+def _records(args: argparse.Namespace) -> tuple[Iterator[Record], int | None, dict[str, Any]]:
+    """The records, their count (``None`` for standard input) and what identifies the run
+    (for the checkpoint)."""
+    users: Path | None = getattr(args, "users", None)
+    path: Path = args.file if users is None else users
+    run_id: dict[str, Any] = {"command": args.command, "app": args.app}
+    if users is not None:
+        run_id["by"] = "users"
+    count: int | None = None
+    if path == STDIN and args.checkpoint:
+        raise UsageError("--checkpoint needs FILE to be a file: standard input cannot be read "
+                         "again to resume (save it to a file first)")
     try:
-        digest, count = scan(path)
-        first = next(read_lines(path), None)
+        if path != STDIN:
+            run_id["input"], count = scan(path)
+        lines = read_lines(sys.stdin.buffer if path == STDIN else path)
+        first = next(lines, None)  # opens the file: a failure to is reported here
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    run_id: dict[str, Any] = {"command": args.command, "app": args.app, "input": digest}
+    lines = itertools.chain([first] if first else [], lines)
     if args.command != "import":
-        return id_records(read_lines(path)), count, run_id
+        return id_records(lines), count, run_id
     fmt = args.format if args.format != "auto" else detect_format(path, first[1] if first else None)
     run_id.update(format=fmt, list_separator=args.list_separator)
     if fmt == "jsonl":
-        return jsonl_records(read_lines(path)), count, run_id
+        return jsonl_records(lines), count, run_id
     if first is not None:
         if isinstance(first[1], Unreadable):
             raise UsageError(f"{path}: the CSV header is not valid UTF-8")
         csv_header(first[1])  # an unknown column stops the run before anything is sent
-    return csv_records(read_lines(path), args.list_separator), max(count - 1, 0), run_id
+    rows = None if count is None else max(count - 1, 0)  # the header is not a record
+    return csv_records(lines, args.list_separator), rows, run_id
 
 
 def _open_output(path: Path | None, checkpoint: Checkpoint | None) -> Output:
@@ -187,7 +231,8 @@ def _run(args: argparse.Namespace) -> int:
             action, absent = _action(args, client)
             progress = make_progress(args.command, total, start=start)
             runner = Runner(action, concurrency=args.concurrency, failures=failures,
-                            progress=progress, checkpoint=checkpoint, output=output, stop=stop)
+                            progress=progress, checkpoint=checkpoint, output=output, stop=stop,
+                            batch_size=getattr(args, "batch_size", 1))
             try:
                 summary = runner.run(records)
             finally:
@@ -214,27 +259,12 @@ def _cancellable(stop: threading.Event, seconds: float) -> None:
 
 
 def _action(args: argparse.Namespace, client: pe.Client) -> tuple[Action, list[str]]:
-    app: str = args.app
-    absent: list[str] = []  # list.append is atomic: workers share it safely
-
-    def upsert(record: Record) -> None:
-        assert record.endpoint_id is not None and record.request is not None
-        client.update_endpoint(app, record.endpoint_id, record.request)
-
-    def delete(record: Record) -> None:
-        assert record.endpoint_id is not None
-        try:
-            client.delete_endpoint(app, record.endpoint_id)
-        except pe.NotFoundException:
-            absent.append(record.endpoint_id)
-
-    def get(record: Record) -> str:
-        assert record.endpoint_id is not None
-        found = client.get_endpoint(app, record.endpoint_id)
-        return json.dumps(found.to_dict(), ensure_ascii=False)
-
-    actions: dict[str, Action] = {"import": upsert, "delete-many": delete, "export": get}
-    return actions[args.command], absent
+    absent: list[str] = []
+    if args.command == "import":
+        return _actions.upsert(client, args.app, batch_size=args.batch_size), absent
+    if args.command == "delete-many":
+        return _actions.delete(client, args.app, absent), absent
+    return _actions.export(client, args.app, users=args.users is not None), absent
 
 
 def _report(args: argparse.Namespace, summary: Summary, stats: RetryStats,

@@ -1,4 +1,5 @@
-"""One-off commands: ``get``, ``put`` and ``delete`` of a single endpoint.
+"""One-off commands, one request each: ``get``, ``put``, ``delete`` of an endpoint,
+``get-user`` and ``delete-user`` of a user's endpoints, ``remove-attributes``.
 
 Example:
     $ pinpoint-endpoints get my-app device-1 > ep.json
@@ -10,56 +11,103 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
+
+import attrs
 
 import pinpoint_endpoints as pe
+from pinpoint_endpoints._operations import (
+    DELETE_ENDPOINT,
+    DELETE_USER_ENDPOINTS,
+    GET_ENDPOINT,
+    GET_USER_ENDPOINTS,
+    REMOVE_ATTRIBUTES,
+    UPDATE_ENDPOINT,
+    Operation,
+)
 from pinpoint_endpoints.cli._common import (
     EXIT_OK,
+    RICH_MISSING,
     UsageError,
     build_client,
     exit_code_for,
     global_options,
+    has_rich,
     print_error,
 )
 from pinpoint_endpoints.cli._records import parse_request
 
 __all__ = ["add_parser", "render", "run"]
 
+Call = Callable[[pe.Client, argparse.Namespace], Any]
+
+
+@attrs.frozen
+class _Command:
+    name: str
+    op: Operation[Any]
+    call: Call
+    summary: str
+    """The help line: what the command prints."""
+
+
+_COMMANDS: Final = (
+    _Command("get", GET_ENDPOINT, lambda c, a: c.get_endpoint(a.app, a.target),
+             "print one endpoint as JSON"),
+    _Command("put", UPDATE_ENDPOINT, lambda c, a: c.update_endpoint(a.app, a.target, a.request),
+             "create or update one endpoint from JSON"),
+    _Command("delete", DELETE_ENDPOINT, lambda c, a: c.delete_endpoint(a.app, a.target),
+             "delete one endpoint, printing it as it was"),
+    _Command("get-user", GET_USER_ENDPOINTS, lambda c, a: c.get_user_endpoints(a.app, a.target),
+             "print every endpoint of one user"),
+    _Command("delete-user", DELETE_USER_ENDPOINTS,
+             lambda c, a: c.delete_user_endpoints(a.app, a.target),
+             "delete every endpoint of one user, printing them as they were"),
+    _Command("remove-attributes", REMOVE_ATTRIBUTES,
+             lambda c, a: c.remove_attributes(a.app, a.attribute_type, a.names),
+             "stop capturing custom attributes, printing what was removed"),
+)
+
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``get``, ``put`` and ``delete``."""
+    """Register the one-off commands, one a row of `_COMMANDS`."""
     common = global_options(suppress=True)
-    get = subparsers.add_parser("get", parents=[common], help="print one endpoint as JSON",
-                                description="GetEndpoint: print the endpoint as the service's "
-                                            "JSON (PascalCase keys).")
-    put = subparsers.add_parser(
-        "put", parents=[common], help="create or update one endpoint from JSON",
-        description="UpdateEndpoint (an upsert) with an EndpointRequest JSON object. The output "
-                    "of `get` is accepted as is: read-only keys (Id, ApplicationId, CohortId, "
-                    "CreationDate) are ignored.")
-    delete = subparsers.add_parser("delete", parents=[common],
-                                   help="delete one endpoint, printing it as it was",
-                                   description="DeleteEndpoint: print the deleted endpoint.")
-    for sub in (get, put, delete):
+    for command in _COMMANDS:
+        op = command.op
+        sub = subparsers.add_parser(
+            command.name, parents=[common], help=command.summary,
+            description=f"{op.name} ({op.method} {op.path}): {op.doc}. Prints the reply as "
+                        "the service's JSON (PascalCase keys).")
+        sub.set_defaults(call=command.call)
         sub.add_argument("app", metavar="APP", help="the application (project) id")
-        sub.add_argument("endpoint", metavar="EP", help="the endpoint id")
-    put.add_argument("--json", required=True, dest="json_file", metavar="FILE|-",
-                     help="the EndpointRequest JSON; - reads standard input")
+        if "user-id" in op.params:
+            sub.add_argument("target", metavar="USER", help="the user id")
+        elif "endpoint-id" in op.params:
+            sub.add_argument("target", metavar="EP", help="the endpoint id")
+        if command.name == "put":
+            sub.add_argument("--json", required=True, dest="json_file", metavar="FILE|-",
+                             help="the EndpointRequest JSON; - reads standard input. The "
+                                  "output of `get` is accepted as is: the keys the service "
+                                  "sets (Id, ApplicationId, CohortId, CreationDate) are ignored")
+        if command.name == "remove-attributes":
+            sub.add_argument("attribute_type", metavar="TYPE",
+                             choices=[t.value for t in pe.AttributeType],
+                             help="one of: %(choices)s")
+            sub.add_argument("names", metavar="NAME", nargs="+",
+                             help="attribute names (or patterns, as the service allows)")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run one of ``get``, ``put``, ``delete``; print the result or one error line."""
+    """Run one command; print the reply as JSON (or a table), or one error line."""
     try:
-        request = _read_request(args.json_file) if args.command == "put" else None
+        if args.output == "table" and not has_rich():
+            raise UsageError(RICH_MISSING)
+        if args.command == "put":  # read before anything is sent
+            args.request = _read_request(args.json_file)
+        call: Call = args.call
         with build_client(args) as client:
-            result: pe.EndpointResponse | pe.MessageBody
-            if args.command == "get":
-                result = client.get_endpoint(args.app, args.endpoint)
-            elif args.command == "delete":
-                result = client.delete_endpoint(args.app, args.endpoint)
-            else:
-                assert request is not None
-                result = client.update_endpoint(args.app, args.endpoint, request)
+            result = call(client, args)
     except (pe.PinpointError, UsageError) as exc:
         print_error(exc)
         return exit_code_for(exc)
@@ -100,11 +148,15 @@ def render(data: dict[str, Any], output: str) -> None:
 
 
 def _flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
     if isinstance(data, dict):
-        rows: list[tuple[str, str]] = []
         for key, value in data.items():
             rows.extend(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return rows
-    if isinstance(data, list):
-        return [(prefix, ", ".join(str(item) for item in data))]
-    return [(prefix, str(data))]
+    elif isinstance(data, list) and any(isinstance(item, dict) for item in data):
+        for index, item in enumerate(data):  # a user's endpoints: Item[0].Address, ...
+            rows.extend(_flatten(item, f"{prefix}[{index}]"))
+    elif isinstance(data, list):
+        rows.append((prefix, ", ".join(str(item) for item in data)))
+    else:
+        rows.append((prefix, str(data)))
+    return rows

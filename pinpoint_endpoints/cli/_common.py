@@ -16,6 +16,7 @@ from typing import Final, TextIO
 import attrs
 
 import pinpoint_endpoints as pe
+from pinpoint_endpoints._config import NoCredentialsError, NoRegionError, ProfileNotFoundError
 
 __all__ = [
     "EXIT_CREDENTIALS",
@@ -24,13 +25,17 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "PROG",
+    "RICH_MISSING",
     "UsageError",
     "build_client",
+    "describe",
     "exit_code_for",
     "global_options",
+    "has_rich",
     "one_line",
     "positive_int",
     "print_error",
+    "whole_number",
 ]
 
 PROG: Final = "pinpoint-endpoints"
@@ -42,6 +47,10 @@ EXIT_USAGE: Final = 2
 EXIT_CREDENTIALS: Final = 3
 """No usable credentials, or the service could not be reached."""
 EXIT_INTERRUPTED: Final = 130
+RICH_MISSING: Final = (
+    "--output table needs rich, which the cli extra installs: "
+    "pip install 'pinpoint-endpoints[cli]'"
+)
 
 
 class UsageError(Exception):
@@ -74,15 +83,38 @@ def global_options(*, suppress: bool) -> argparse.ArgumentParser:
     return parser
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
+def has_rich() -> bool:
+    """Whether ``rich`` (the ``cli`` extra: progress bars and tables) can be imported."""
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (no upper bound if ``None``).
+
+    Example:
+        >>> whole_number(0, 65535)("8080")
+        8080
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"at least {low}" if high is None else f"{low} to {high}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int: Final = whole_number(1)
+"""argparse type: a whole number of at least 1."""
 
 
 def build_client(
@@ -124,6 +156,32 @@ def exit_code_for(error: BaseException) -> int:
     return EXIT_FAILED
 
 
+def describe(error: BaseException | str) -> str:
+    """The message for ``error``, its advice in the command line's terms: the library's
+    speaks to Python callers (``Client(region=...)``), which a shell user cannot act on.
+
+    Example:
+        >>> describe(NoRegionError("no AWS region: pass Client(region=...)"))[:40]
+        'no AWS region: pass --region us-east-1 ('
+    """
+    if isinstance(error, NoRegionError):
+        return ("no AWS region: pass --region us-east-1 (or the region you use), set "
+                "AWS_REGION or AWS_DEFAULT_REGION, set region in the profile (--profile), or "
+                "pass --endpoint-url (for example an emulator's URL)")
+    if isinstance(error, NoCredentialsError):
+        return ("no AWS credentials found (looked in the environment, ~/.aws/credentials and "
+                "~/.aws/config, web identity, the container and EC2 instance metadata): set "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile NAME (or set "
+                "AWS_PROFILE) for a profile that has credentials")
+    profile = getattr(error.__cause__, "kwargs", {}).get("profile") \
+        if isinstance(error, ProfileNotFoundError) else None
+    if profile is not None:  # botocore's ProfileNotFound names the profile it looked for
+        return (f"AWS profile {profile!r} not found in the AWS config files (AWS_CONFIG_FILE, "
+                "AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/config and ~/.aws/credentials): pass "
+                "--profile an existing one, or unset AWS_PROFILE / AWS_DEFAULT_PROFILE")
+    return str(error)
+
+
 def one_line(text: object) -> str:
     """``text`` folded onto one line (errors are printed and stored one a line)."""
     return " ".join(str(text).split())
@@ -132,4 +190,4 @@ def one_line(text: object) -> str:
 def print_error(error: BaseException | str, stream: TextIO | None = None) -> None:
     """Print ``pinpoint-endpoints: error: ...`` on one line (service errors name the request)."""
     out = stream if stream is not None else sys.stderr
-    print(f"{PROG}: error: {one_line(error)}", file=out)
+    print(f"{PROG}: error: {one_line(describe(error))}", file=out)

@@ -18,7 +18,6 @@ from pinpoint_endpoints import (
     RetryPolicy,
 )
 from pinpoint_endpoints._redact import mask
-from pinpoint_endpoints.testing import Emulator
 
 APP = "demo-app"
 
@@ -53,6 +52,8 @@ def _on_retry(event: RetryEvent) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Walk the lifecycle; returns 0."""
+    from pinpoint_endpoints.testing import Emulator  # only here: other commands start faster
+
     retry = RetryPolicy(max_attempts=4, base=0.05, throttle_base=0.1, on_retry=_on_retry)
     with Emulator(seed=7) as emu, emu.client(retry=retry) as client:
         print(f"Started a local Pinpoint endpoint emulator at {emu.endpoint_url} "

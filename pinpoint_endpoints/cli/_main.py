@@ -31,9 +31,6 @@ from pinpoint_endpoints.cli._common import (
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 COMMANDS: Final[tuple[ModuleType, ...]] = (_commands, _bulk_commands, _serve, _demo)
-EXTRA_MISSING: Final = (
-    f"{PROG} needs its CLI extra: pip install 'pinpoint-endpoints[cli]'"
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,11 +61,6 @@ def main(argv: list[str] | None = None) -> int:
     Example:
         >>> main(["--version"])  # doctest: +SKIP
     """
-    try:
-        import rich  # noqa: F401  (the extra's marker: progress bars and tables)
-    except ImportError:
-        print(EXTRA_MISSING, file=sys.stderr)
-        return EXIT_USAGE
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol, TextIO
 
+from pinpoint_endpoints.cli._common import has_rich
+
 __all__ = ["PlainProgress", "Progress", "make_progress"]
 
 
@@ -36,13 +38,14 @@ def _eta(seconds: float | None) -> str:
 class PlainProgress:
     """A line every ``interval`` seconds: ``import: 1200/2000 done, 3 failed, 410/s, ETA 0:00:02``.
 
-    ``done`` and ``failed`` count this run; ``start`` is what an earlier run finished.
+    ``done`` and ``failed`` count this run; ``start`` is what an earlier run finished; a
+    ``total`` of ``None`` (standard input) leaves out the total and the ETA.
     """
 
     def __init__(
         self,
         label: str,
-        total: int,
+        total: int | None,
         stream: TextIO,
         *,
         start: int = 0,
@@ -57,10 +60,12 @@ class PlainProgress:
         """The progress line for these counts."""
         elapsed = max(self._clock() - self._began, 1e-9)
         rate = (done + failed) / elapsed
+        line = f"{self._label}: {self._start + done}"
+        if self._total is None:
+            return f"{line} done, {failed} failed, {rate:.0f}/s"
         left = self._total - self._start - done - failed
         eta = left / rate if rate > 0 else None
-        return (f"{self._label}: {self._start + done}/{self._total} done, {failed} failed, "
-                f"{rate:.0f}/s, ETA {_eta(eta)}")
+        return f"{line}/{self._total} done, {failed} failed, {rate:.0f}/s, ETA {_eta(eta)}"
 
     def update(self, *, done: int, failed: int) -> None:
         now = self._clock()
@@ -76,7 +81,7 @@ class PlainProgress:
 
 
 class _RichProgress:
-    def __init__(self, label: str, total: int, stream: TextIO, *, start: int) -> None:
+    def __init__(self, label: str, total: int | None, stream: TextIO, *, start: int) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -115,10 +120,11 @@ class _RichProgress:
 
 
 def make_progress(
-    label: str, total: int, stream: TextIO | None = None, *, start: int = 0
+    label: str, total: int | None, stream: TextIO | None = None, *, start: int = 0
 ) -> Progress:
-    """A rich bar when ``stream`` (stderr by default) is a terminal, plain lines otherwise."""
+    """A rich bar when ``stream`` (stderr by default) is a terminal and rich is installed,
+    plain lines otherwise."""
     out = stream if stream is not None else sys.stderr
-    if out.isatty():
+    if out.isatty() and has_rich():
         return _RichProgress(label, total, out, start=start)
     return PlainProgress(label, total, out, start=start)

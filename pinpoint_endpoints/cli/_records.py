@@ -23,11 +23,12 @@ import json
 import math
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import attrs
 
 import pinpoint_endpoints as pe
+from pinpoint_endpoints._operations import _segment as check_id
 
 __all__ = [
     "Record",
@@ -49,7 +50,9 @@ class Record:
     line: int
     raw: str
     endpoint_id: str | None = None
-    request: pe.EndpointRequest | None = None
+    """The endpoint id, or (``export --users``) the user id."""
+    item: pe.EndpointBatchItem | None = None
+    """What ``import`` sends: the line's fields and its ``Id``."""
     error: str | None = None
 
 
@@ -69,8 +72,9 @@ def _keys(cls: type[Any]) -> frozenset[str]:
     return frozenset(_pascal(f.name) for f in attrs.fields(cls))
 
 
-# Keys a record may carry: EndpointResponse's, so `export` output imports as is.
-_TOP_KEYS: Final = _keys(pe.EndpointResponse)
+# Keys of an EndpointResponse (`get`'s and `export`'s output, Pinpoint's export jobs' lines)
+# that the service sets itself: ignored on input, so such lines import as they are.
+_SERVICE_SET: Final = _keys(pe.EndpointResponse) - _keys(pe.EndpointBatchItem)
 _NESTED_KEYS: Final = {
     "Location": _keys(pe.EndpointLocation),
     "Demographic": _keys(pe.EndpointDemographic),
@@ -87,18 +91,22 @@ _CSV_SCALARS: Final = frozenset(
 )
 
 
-def read_lines(path: Path) -> Iterator[Line]:
-    """The file's lines, numbered from 1, without terminators; blank lines left out."""
-    with path.open("rb") as handle:
-        for number, data in enumerate(handle, start=1):
-            data = data.rstrip(b"\r\n")
-            try:
-                text = data.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                text = Unreadable(data.decode("utf-8", "backslashreplace"))
-            if not text.strip():
-                continue
-            yield number, text
+def read_lines(source: Path | IO[bytes]) -> Iterator[Line]:
+    """The lines of a file (or of a binary stream, such as standard input), numbered from 1,
+    without terminators; blank lines left out."""
+    if isinstance(source, Path):
+        with source.open("rb") as handle:
+            yield from read_lines(handle)
+        return
+    for number, data in enumerate(source, start=1):
+        data = data.rstrip(b"\r\n")
+        try:
+            text = data.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            text = Unreadable(data.decode("utf-8", "backslashreplace"))
+        if not text.strip():
+            continue
+        yield number, text
 
 
 def scan(path: Path) -> tuple[str, int]:
@@ -128,21 +136,19 @@ def _unreadable(number: int, text: str) -> Record:
 
 
 def parse_request(data: Any, *, where: str = "$") -> pe.EndpointRequest:
-    """An `EndpointRequest` from a JSON object, refusing unknown keys (typos) with their path.
+    """An `EndpointRequest` from a JSON object (``get``'s output is accepted: the fields the
+    service sets itself are ignored), refusing unknown keys (typos) with their path.
 
     Raises:
         pe.ValidationError: not an object, an unknown key, or a value of the wrong type.
     """
+    return pe.EndpointRequest.from_dict(_writable(data, where, "Id"), strict=True)
+
+
+def _writable(data: Any, where: str, *also: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise pe.ValidationError(f"{where}: expected a JSON object")
-    unknown = [k for k in data if k not in _TOP_KEYS]
-    for outer, allowed in _NESTED_KEYS.items():
-        inner = data.get(outer)
-        if isinstance(inner, dict):
-            unknown += [f"{outer}.{k}" for k in inner if k not in allowed]
-    if unknown:
-        raise pe.ValidationError("unknown field " + ", ".join(sorted(map(str, unknown))))
-    return pe.EndpointRequest.from_dict(data)  # its errors name every bad field's path
+    return {k: v for k, v in data.items() if k not in _SERVICE_SET and k not in also}
 
 
 def jsonl_records(lines: Iterable[Line]) -> Iterator[Record]:
@@ -166,10 +172,11 @@ def _record(number: int, text: str, data: Any) -> Record:
     if not isinstance(endpoint_id, str) or not endpoint_id:
         return Record(number, text, error="Id: a non-empty string is required")
     try:
-        request = parse_request(data)
+        check_id("Id", endpoint_id, strict=True)  # the service's rules for endpoint ids
+        item = pe.EndpointBatchItem.from_dict(_writable(data, "$"), strict=True)
     except pe.ValidationError as exc:
         return Record(number, text, endpoint_id, error=str(exc))
-    return Record(number, text, endpoint_id, request)
+    return Record(number, text, endpoint_id, item)
 
 
 def csv_header(text: str) -> list[str]:

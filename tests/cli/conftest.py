@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,3 +86,56 @@ def assert_stored(emu: Emulator, app: str, records: list[dict[str, object]]) -> 
         sent = pe.EndpointRequest.from_dict(record).to_dict()
         got = ep.to_dict()
         assert {k: got.get(k) for k in sent} == sent, record["Id"]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+HIDE_RICH = "import sys; sys.modules['rich'] = None; "  # every `import rich` then fails
+# Ctrl-C as in a terminal, even when the tests run as a background job (which ignores SIGINT,
+# and so would its children)
+FOREGROUND = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+RUN_MAIN = "import sys; from pinpoint_endpoints.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def cli_argv(*argv: str, without_rich: bool = False) -> list[str]:
+    """The command line running the CLI in a fresh interpreter, as from a terminal (optionally
+    as if rich were not installed)."""
+    return [sys.executable, "-c", FOREGROUND + (HIDE_RICH if without_rich else "") + RUN_MAIN,
+            *argv]
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """This process's environment (the tests' clean AWS one) with this checkout importable."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **extra}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    return env
+
+
+@contextlib.contextmanager
+def serving(*argv: str, without_rich: bool = False) -> Iterator[list[str]]:
+    """Run ``pinpoint-endpoints serve --port 0 ...`` in a subprocess; yields its banner lines
+    (up to "Press Ctrl-C"), and stops it with Ctrl-C (SIGINT) afterwards, expecting exit 130."""
+    proc = subprocess.Popen(cli_argv("serve", "--port", "0", *argv, without_rich=without_rich),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=cli_env())
+    try:
+        assert proc.stdout is not None
+        banner: list[str] = []
+        while not banner or "Press Ctrl-C" not in banner[-1]:
+            line = proc.stdout.readline()
+            assert line, f"serve ended early: {proc.communicate()[1]}"
+            banner.append(line.rstrip("\n"))
+        yield banner
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and out.strip() == "# stopped"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def banner_url(banner: list[str]) -> str:
+    """The emulator's URL, from its banner's export line."""
+    [line] = [x for x in banner if x.startswith("export AWS_ENDPOINT_URL_PINPOINT=")]
+    return line.split("=", 1)[1]

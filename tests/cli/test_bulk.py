@@ -8,12 +8,13 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 import pinpoint_endpoints as pe
-from pinpoint_endpoints.cli._bulk import Cancelled, Failures, Output, RetryStats, Runner
+from pinpoint_endpoints.cli._bulk import Cancelled, Failures, Output, RetryStats, Runner, each
 from pinpoint_endpoints.cli._checkpoint import Checkpoint
 from pinpoint_endpoints.cli._progress import PlainProgress
 from pinpoint_endpoints.cli._records import Record
@@ -39,8 +40,8 @@ def runner(tmp_path: Path, action: object, *, checkpoint: Checkpoint | None = No
            concurrency: int = 4) -> tuple[Runner, Path]:
     path = tmp_path / "failures.jsonl"
     failures = Failures(path.open("w", encoding="utf-8"))
-    run = Runner(action, concurrency=concurrency, failures=failures,  # type: ignore[arg-type]
-                 progress=Notes(), checkpoint=checkpoint)
+    run = Runner(each(action), concurrency=concurrency,  # type: ignore[arg-type]
+                 failures=failures, progress=Notes(), checkpoint=checkpoint)
     return run, path
 
 
@@ -172,7 +173,7 @@ def test_output_lines_and_their_size_are_committed_together(tmp_path: Path) -> N
     out_path = tmp_path / "out.jsonl"
     cp = Checkpoint.open(tmp_path / "ck", {"t": 1})
     with out_path.open("wb") as handle:
-        run = Runner(lambda r: f'{{"Id": "{r.endpoint_id}"}}', concurrency=2,
+        run = Runner(each(lambda r: f'{{"Id": "{r.endpoint_id}"}}'), concurrency=2,
                      failures=Failures(None), progress=Notes(), checkpoint=cp,
                      output=Output(handle, seekable=True))
         run.run(records(3))
@@ -215,7 +216,7 @@ def test_plain_progress_lines_show_done_failed_rate_and_eta() -> None:
 
 
 def test_retry_sleep_is_cut_short_once_stopping() -> None:
-    run = Runner(lambda r: None, concurrency=1, failures=Failures(None), progress=Notes(),
+    run = Runner(each(lambda r: None), concurrency=1, failures=Failures(None), progress=Notes(),
                  stop=threading.Event())
     run.sleep(0.0)
     run.stop()
@@ -241,3 +242,39 @@ def test_a_terminal_gets_a_rich_bar_and_a_pipe_gets_plain_lines() -> None:
     assert "5/10" in shown and "1 failed" in shown and "ETA" in shown
     assert "[bold]not markup[/bold]" in shown  # notes are printed as they are
     assert isinstance(make_progress("import", 10, io.StringIO()), PlainProgress)
+
+
+def test_failures_are_written_in_input_order_not_completion_order(tmp_path: Path) -> None:
+    def action(record: Record) -> None:
+        if record.line == 1:
+            time.sleep(0.2)  # the first record fails last
+        if record.line in (1, 4, 9):
+            raise pe.BadRequestException("no", status_code=400)
+
+    run, path = runner(tmp_path, action, concurrency=4)
+    run.run([*records(10), Record(11, "{x", error="not JSON")])
+    run._failures.close()
+    assert [f["line"] for f in failure_lines(path)] == [1, 4, 9, 11]
+
+
+def test_a_batch_reports_each_record_and_waits_for_earlier_batches_of_its_ids(
+    tmp_path: Path,
+) -> None:
+    sent: list[list[int]] = []
+
+    def batch(unit: Sequence[Record]) -> list[str | Exception | None]:
+        if unit[0].line == 1:
+            time.sleep(0.1)
+        sent.append([r.line for r in unit])
+        return [pe.BadRequestException("bad", status_code=400) if r.line == 2 else None
+                for r in unit]
+
+    path = tmp_path / "failures.jsonl"
+    run = Runner(batch, concurrency=4, batch_size=3, progress=Notes(),
+                 failures=Failures(path.open("w", encoding="utf-8")))
+    summary = run.run(records(8, ["a", "b", "c", "d", "a", "e", "f", "g"]))
+    run._failures.close()
+    assert (summary.succeeded, summary.failed) == (7, 1)
+    assert [f["line"] for f in failure_lines(path)] == [2]
+    assert sorted(map(tuple, sent)) == [(1, 2, 3), (4, 5, 6), (7, 8)]
+    assert sent.index([4, 5, 6]) > sent.index([1, 2, 3])  # "a" again: after the first batch

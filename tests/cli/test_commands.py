@@ -140,3 +140,55 @@ def test_max_attempts_is_honoured(cli: Cli, emu: Emulator) -> None:
     emu.faults.throttle(2)
     assert cli("get", APP, "ep-1", "--max-attempts", "1").code == 1
     assert cli("get", APP, "ep-1", "--max-attempts", "2").code == 0
+
+
+def seed_user(emu: Emulator) -> None:
+    with emu.client() as client:
+        for endpoint_id, address in (("ann-email", "ann@example.com"), ("ann-sms", "+12065550100")):
+            client.update_endpoint(APP, endpoint_id, pe.EndpointRequest(
+                address=address, user=pe.EndpointUser(user_id="ann"),
+                attributes={"Plan": ["gold"], "Legacy": ["x"]}))
+        client.update_endpoint(APP, "bob", pe.EndpointRequest(
+            address="bob@example.com", user=pe.EndpointUser(user_id="bob")))
+
+
+def test_get_user_prints_every_endpoint_of_the_user(cli: Cli, emu: Emulator) -> None:
+    seed_user(emu)
+    result = cli("get-user", APP, "ann")
+    assert result.code == 0, result.err
+    items = json.loads(result.out)["Item"]
+    assert sorted(e["Id"] for e in items) == ["ann-email", "ann-sms"]
+    assert all(e == emu.get(APP, e["Id"]).to_dict() for e in items)  # type: ignore[union-attr]
+
+
+def test_get_user_as_a_table_indexes_the_endpoints(cli: Cli, emu: Emulator) -> None:
+    seed_user(emu)
+    result = cli("get-user", APP, "ann", "--output", "table")
+    assert result.code == 0, result.err
+    paths = {line.split()[0] for line in result.out.splitlines() if line.strip()}
+    assert {"Item[0].Address", "Item[1].Address", "Item[0].User.UserId"} <= paths
+
+
+def test_delete_user_deletes_only_that_users_endpoints(cli: Cli, emu: Emulator) -> None:
+    seed_user(emu)
+    result = cli("delete-user", APP, "ann")
+    assert result.code == 0, result.err
+    assert sorted(e["Id"] for e in json.loads(result.out)["Item"]) == ["ann-email", "ann-sms"]
+    assert sorted(emu.endpoints(APP)) == ["bob"]
+    again = cli("delete-user", APP, "ann")  # nothing left: the emulator answers an empty list
+    assert again.code == 0 and json.loads(again.out) == {"Item": []}
+
+
+def test_remove_attributes_prints_what_was_removed(cli: Cli, emu: Emulator) -> None:
+    seed_user(emu)
+    result = cli("remove-attributes", APP, "endpoint-custom-attributes", "Legacy")
+    assert result.code == 0, result.err
+    reply = json.loads(result.out)
+    assert reply["AttributeType"] == "endpoint-custom-attributes"
+    assert "Legacy" in reply["Attributes"]
+
+
+def test_an_unknown_attribute_type_is_a_usage_error(cli: Cli, emu: Emulator) -> None:
+    result = cli("remove-attributes", APP, "custom", "Legacy")
+    assert result.code == 2 and "endpoint-custom-attributes" in result.err
+    assert emu.requests == []

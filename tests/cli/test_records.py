@@ -54,17 +54,23 @@ def test_jsonl_records_carry_id_request_and_line() -> None:
               "Attributes": {"A": ["1", "2"]}}
     [got] = jsonl_records([(3, json.dumps(record))])
     assert (got.line, got.endpoint_id, got.error) == (3, "e1", None)
-    assert got.request == pe.EndpointRequest(channel_type=pe.ChannelType.SMS,
-                                              address="+12065550100", attributes={"A": ["1", "2"]})
+    assert got.item == pe.EndpointBatchItem(id="e1", channel_type=pe.ChannelType.SMS,
+                                            address="+12065550100", attributes={"A": ["1", "2"]})
     assert got.raw == json.dumps(record)
 
 
-def test_jsonl_accepts_exported_endpoints() -> None:
-    exported = {"Id": "e1", "ApplicationId": "app", "CohortId": "7", "CreationDate": "2024",
-                "EndpointStatus": "ACTIVE", "Address": "a@example.com"}
+def test_jsonl_accepts_lines_of_pinpoint_export_jobs() -> None:
+    exported = {"Id": "e1", "ApplicationId": "app", "CohortId": "7",
+                "CreationDate": "2024-05-01T10:00:00.000Z", "EndpointStatus": "ACTIVE",
+                "Address": "a@example.com", "ChannelType": "EMAIL", "OptOut": "NONE",
+                "EffectiveDate": "2024-05-01T10:00:00.000Z", "RequestId": "r-1",
+                "Location": {"Country": "US"}, "User": {"UserId": "u1"}}
     [got] = jsonl_records([(1, json.dumps(exported))])
-    assert got.error is None and got.request is not None
-    assert got.request.address == "a@example.com"
+    assert got.error is None
+    # the fields the service sets itself are ignored, every other one is kept
+    kept = {k: v for k, v in exported.items()
+            if k not in ("ApplicationId", "CohortId", "CreationDate")}
+    assert got.item == pe.EndpointBatchItem.from_dict(kept, strict=True)
 
 
 @pytest.mark.parametrize(
@@ -75,14 +81,14 @@ def test_jsonl_accepts_exported_endpoints() -> None:
         ('{"Address": "a@example.com"}', "Id: a non-empty string is required"),
         ('{"Id": 7}', "Id: a non-empty string is required"),
         ('{"Id": "e", "Adress": "x"}', "unknown field Adress"),
-        ('{"Id": "e", "Location": {"Lat": 1}}', "unknown field Location.Lat"),
+        ('{"Id": "e", "Location": {"Lat": 1}}', "unknown field Lat at $.Location"),
         ('{"Id": "e", "Metrics": {"m": "high"}}', "$.Metrics"),
         ('{"Id": "e", "Attributes": {"a": "not-a-list"}}', "$.Attributes"),
     ],
 )
 def test_jsonl_bad_lines_become_records_with_their_error(text: str, error: str) -> None:
     [got] = jsonl_records([(9, text)])
-    assert got.line == 9 and got.raw == text and got.request is None
+    assert got.line == 9 and got.raw == text and got.item is None
     assert got.error is not None and error in got.error
 
 
@@ -99,8 +105,9 @@ def test_csv_columns_are_json_paths() -> None:
     rows = [(1, HEADER), (2, 'e1,EMAIL,a@example.com,47.5,"music; film",u1,gold,3,ios')]
     [got] = csv_records(rows, ";")
     assert got.error is None and got.endpoint_id == "e1"
-    assert got.request == pe.EndpointRequest.from_dict({
-        "ChannelType": "EMAIL", "Address": "a@example.com", "Location": {"Latitude": 47.5},
+    assert got.item == pe.EndpointBatchItem.from_dict({
+        "Id": "e1", "ChannelType": "EMAIL", "Address": "a@example.com",
+        "Location": {"Latitude": 47.5},
         "Attributes": {"Interests": ["music", "film"]},
         "User": {"UserId": "u1", "UserAttributes": {"Plan": ["gold"]}},
         "Metrics": {"score": 3.0}, "Demographic": {"Platform": "ios"},
@@ -110,7 +117,7 @@ def test_csv_columns_are_json_paths() -> None:
 def test_csv_empty_cells_leave_fields_unset_and_the_separator_is_configurable() -> None:
     rows = [(1, HEADER), (2, "e1,,,,a|b,,,,")]
     [got] = csv_records(rows, "|")
-    assert got.request == pe.EndpointRequest(attributes={"Interests": ["a", "b"]})
+    assert got.item == pe.EndpointBatchItem(id="e1", attributes={"Interests": ["a", "b"]})
 
 
 @pytest.mark.parametrize(

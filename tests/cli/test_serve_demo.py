@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import signal
+import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from botocore.credentials import Credentials
 
-from pinpoint_endpoints import EndpointRequest, NotFoundException
+from pinpoint_endpoints import Client, EndpointRequest, NotFoundException
+from pinpoint_endpoints._operations import OPERATIONS
 from pinpoint_endpoints.cli import main
-from pinpoint_endpoints.testing import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Emulator
-
-SCRIPT = [sys.executable, "-c", "import sys; from pinpoint_endpoints.cli import main; "
-                                "sys.exit(main())"]
+from pinpoint_endpoints.cli._main import build_parser
+from pinpoint_endpoints.testing import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+from tests.cli.conftest import banner_url, cli_env, serving
 
 
 def test_demo_walks_the_lifecycle(capsys: pytest.CaptureFixture[str]) -> None:
@@ -26,35 +25,46 @@ def test_demo_walks_the_lifecycle(capsys: pytest.CaptureFixture[str]) -> None:
     assert "ann@example.com" not in out  # addresses masked
 
 
-def test_serve_prints_url_and_keys_and_stops_on_sigint(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [*SCRIPT, "serve", "--port", "0", "--seed", "1"], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        url = first.rsplit(" ", 1)[-1].strip()
+def test_serve_serves_until_ctrl_c() -> None:
+    with serving("--seed", "1") as banner:
+        url = banner_url(banner)
         assert url.startswith("http://127.0.0.1:")
-        lines = [proc.stdout.readline() for _ in range(3)]
-        assert DEFAULT_ACCESS_KEY in "".join(lines) and DEFAULT_SECRET_KEY in "".join(lines)
-        probe = Emulator()  # only for its default credentials
-        from pinpoint_endpoints import Client
-
-        with Client("us-east-1", endpoint_url=url, credentials=probe.credentials) as client:
+        assert f"export AWS_ACCESS_KEY_ID={DEFAULT_ACCESS_KEY}" in banner
+        assert f"export AWS_SECRET_ACCESS_KEY={DEFAULT_SECRET_KEY}" in banner
+        credentials = Credentials(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
+        with Client("us-east-1", endpoint_url=url, credentials=credentials) as client:
             client.update_endpoint("app", "ep", EndpointRequest(address="x"))
             assert client.get_endpoint("app", "ep").endpoint_status == "ACTIVE"
             client.delete_endpoint("app", "ep")
             with pytest.raises(NotFoundException):
                 client.get_endpoint("app", "ep")
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-        assert proc.returncode == 130, err
-        assert "stopped" in out
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_the_banner_pasted_into_a_shell_runs_its_example_against_the_emulator(
+    region: str,
+) -> None:
+    with serving("--region", region) as banner:
+        assert [line for line in banner if not line.startswith(("#", "export "))] == [
+            "pinpoint-endpoints get APP ENDPOINT"]  # every other line is inert when pasted
+        # `pinpoint-endpoints` as installed: this interpreter running the CLI
+        script = (f"pinpoint-endpoints() {{ {shlex.quote(sys.executable)} -m "
+                  f"pinpoint_endpoints.cli \"$@\"; }}\n" + "\n".join(banner))
+        done = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                              env=cli_env(), timeout=30)
+    # it reached the emulator, signed for its region: NotFound, not a credentials,
+    # region or connection error
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith(
+        "pinpoint-endpoints: error: NotFoundException (404) on GetEndpoint"), done.stderr
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_serve_throttles_any_operation_of_the_table() -> None:
+    parser = build_parser()
+    for name in OPERATIONS:
+        args = parser.parse_args(["serve", "--rate-limit", f"{name}=2.5"])
+        assert args.rate_limit == [(name, 2.5)]
 
 
 def test_serve_refuses_non_loopback_without_flag(capsys: pytest.CaptureFixture[str]) -> None:
