@@ -184,9 +184,10 @@ class AdaptiveRateLimiter:
     sliding window rather than reacting to each one, so sporadic 429s (noise) do not collapse
     the rate: when the share passes ``threshold`` it cuts the rate to ``beta`` times what was
     actually getting through; otherwise it grows the rate, doubling per window while below the
-    last cut (slow start) and by ``step`` of it afterwards. The first throttle sets no ceiling
-    (it may be noise, or a burst of throttles before anything got through): the rate doubles
-    from there until a window's share of throttles shows the quota; a window needs at least
+    last cut (slow start) and by ``step`` of itself afterwards. The first throttle sets no
+    ceiling (it may be noise, or a burst of throttles before anything got through): it starts
+    from what was getting through, or from what was being sent when nothing was yet, and
+    doubles from there until a window's share of throttles shows the quota; a window needs at least
     ``min_throttles`` throttles to count as evidence, so at a low rate a lone 429 cannot pin
     the rate down. When the limiter is no longer what holds the sender back it switches
     itself off.
@@ -212,6 +213,7 @@ class AdaptiveRateLimiter:
         self._clock = clock
         self._lock = threading.Lock()
         self._outcomes: deque[tuple[float, bool]] = deque()
+        self._sends: deque[float] = deque()  # while idle: when requests went out
         self._rate: float | None = None
         self._ssthresh = 0.0
         self._since: float | None = None
@@ -227,9 +229,12 @@ class AdaptiveRateLimiter:
         """Take this request's turn under the current rate: the seconds to wait before sending
         it (0 when not engaged). The caller waits; the limiter never sleeps."""
         with self._lock:
-            if self._rate is None:
-                return 0.0
             now = self._clock()
+            if self._rate is None:
+                self._sends.append(now)
+                while self._sends[0] < now - self._window:
+                    self._sends.popleft()
+                return 0.0
             start = max(now, self._next_send)
             self._next_send = start + 1.0 / self._rate
             return start - now
@@ -249,7 +254,10 @@ class AdaptiveRateLimiter:
                     self._since = now
                 if throttled:
                     span = max(min(self._window, now - self._since), self._window / 10)
-                    self._engage(now, (sent - throttles) / span)
+                    sends = self._sends
+                    offered = len(sends) / max(now - sends[0], self._window / 100) \
+                        if sends else sent / span
+                    self._engage(now, offered, (sent - throttles) / span)
                 return
             if now - self._last_adjust < self._window:
                 return
@@ -266,21 +274,25 @@ class AdaptiveRateLimiter:
             if self._rate < self._ssthresh:
                 self._rate = min(self._ssthresh, self._rate * 2)
             else:
-                self._rate += max(self._step * self._ssthresh, self._min_rate)
+                self._rate += max(self._step * self._rate, self._min_rate)
             if self._rate > 4 * max(measured, self._min_rate):
                 self._rate = None  # we are no longer the bottleneck
                 self._outcomes.clear()
+                self._sends.clear()
                 self._since = None
 
-    def _engage(self, now: float, good: float) -> None:
+    def _engage(self, now: float, sent: float, good: float) -> None:
         # One throttle says little about the quota (it may be noise, or a burst of throttles
         # before anything got through), so start from what was getting through, measured over
-        # the time actually observed, and keep doubling (slow start) until a window's share
-        # of throttles shows where the quota is.
+        # the time actually observed, or from what was sent when nothing got through yet (a
+        # goodput of 0 would start at min_rate and book every turn that far apart), and keep
+        # doubling (slow start) until a window's share of throttles shows where the quota is.
         self._ssthresh = math.inf
-        self._rate = max(self._min_rate, good * self._beta)
+        self._rate = max(self._min_rate, (good if good > 0 else sent) * self._beta)
         self._last_adjust = now
         self._next_send = now
+        self._sends.clear()
+        self._outcomes.clear()  # the window's evidence starts under the limiter's own rate
 
 
 class Attempts:

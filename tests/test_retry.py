@@ -444,3 +444,19 @@ def test_limiter_recovers_from_throttles_before_anything_got_through() -> None:
     late_sent, late_throttled = drive(limiter, t, service, 10.0, offered=1000.0)
     assert late_sent / 10.0 >= 250.0, late_sent / 10.0
     assert late_throttled / late_sent < 0.25
+
+
+def test_limiter_does_not_crawl_when_the_first_replies_are_throttles() -> None:
+    # A cold quota answers the first requests 429 before anything got through: the limiter
+    # must start from what was being sent, not from a goodput of zero (0.5 requests/s, with
+    # every turn booked that far apart), or a bulk import stalls for many seconds.
+    t = FakeTime()
+    limiter = AdaptiveRateLimiter(clock=t.clock)
+    service = Service(t, 400.0)
+    for _ in range(8):  # eight requests in flight, sent within 8 ms
+        t.sleep(limiter.reserve())
+        t.now += 0.001
+    for _ in range(8):  # all eight throttled
+        limiter.record(throttled=True)
+    sent, _ = drive(limiter, t, service, 3.0, offered=1000.0)
+    assert sent / 3.0 >= 100.0, sent / 3.0
