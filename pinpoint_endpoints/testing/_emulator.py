@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from pinpoint_endpoints._models import EndpointResponse
+from pinpoint_endpoints.testing._backend import Backend
 from pinpoint_endpoints.testing._faults import Faults, RateLimiter
+from pinpoint_endpoints.testing._memory import MemoryBackend
+from pinpoint_endpoints.testing._seed import load_jsonl
 from pinpoint_endpoints.testing._server import EmulatorServer, RecordedRequest, RequestLog
+from pinpoint_endpoints.testing._sqlite import MEMORY, SqliteBackend, StateFileError
 from pinpoint_endpoints.testing._store import Store
 
 if TYPE_CHECKING:
@@ -26,7 +31,7 @@ LOOPBACK: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 class Emulator:
     """A local Amazon Pinpoint Endpoint service: a real HTTP/1.1 server with the service's
-    semantics, quotas, errors and SigV4 checks, and a fresh in-memory store per instance.
+    semantics, quotas, errors and SigV4 checks; its state in memory, or in a SQLite file.
 
     Args:
         host: interface to bind; loopback by default.
@@ -41,6 +46,15 @@ class Emulator:
         rate_limits: requests a second per operation ("GetEndpoint", "UpdateEndpoint",
             "DeleteEndpoint"); more answers 429 TooManyRequestsException.
         seed: seeds the ``CohortId`` draws.
+        db: a SQLite file to keep the state in (created if missing; WAL): it survives a
+            restart, and a write answered with a 2xx survives kill -9. ``None`` (the default)
+            keeps the state in memory. A file that is not such a database raises
+            `StateFileError` and is left untouched.
+        restore: a snapshot file (from `snapshot`) to start from, copied with sqlite3's backup
+            API in milliseconds; it replaces whatever ``db`` held. Without ``db`` the copy
+            lives in memory.
+        load: a JSON Lines file of endpoints (as Pinpoint's export jobs wrote them) to load
+            before serving; a bad line raises `StateFileError` naming it.
 
     Examples:
         >>> from pinpoint_endpoints import EndpointRequest
@@ -61,6 +75,9 @@ class Emulator:
         propagation_delay: float = 0.0,
         rate_limits: Mapping[str, float] | None = None,
         seed: int | None = None,
+        db: str | os.PathLike[str] | None = None,
+        restore: str | os.PathLike[str] | None = None,
+        load: str | os.PathLike[str] | None = None,
     ) -> None:
         if keys is not None and not keys:
             raise ValueError("keys must hold at least one access key -> secret pair")
@@ -71,7 +88,17 @@ class Emulator:
         self.verify_signatures = verify_signatures
         self._port = port
         self._keys = dict(keys) if keys is not None else {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY}
-        self._store = Store(seed=seed, propagation_delay=propagation_delay)
+        self.db = None if db is None else os.fspath(db)
+        """The SQLite file holding the state, or ``None`` when it is in memory."""
+        self._store = Store(_backend(self.db, restore), seed=seed,
+                            propagation_delay=propagation_delay)
+        self._closed = False
+        if load is not None:
+            try:
+                load_jsonl(self._store, load)
+            except BaseException:
+                self._store.close()
+                raise
         self._rate_limits = dict(rate_limits or {})
         self.faults = Faults()
         """Fault injection for the requests to come: see `Faults`."""
@@ -92,6 +119,8 @@ class Emulator:
         with self._lock:
             if self._server is not None:
                 raise RuntimeError("this emulator is already running")
+            if self._closed:
+                raise RuntimeError("this emulator is closed")
             server = EmulatorServer(
                 (self.host, self._port),
                 store=self._store,
@@ -123,6 +152,15 @@ class Emulator:
         if thread is not None:
             thread.join()
 
+    def close(self) -> None:
+        """Stop, then release the state's file (the state stays in it). Safe to call twice;
+        the emulator cannot be started again."""
+        self.stop()
+        with self._lock:
+            closed, self._closed = self._closed, True
+        if not closed:
+            self._store.close()
+
     def __enter__(self) -> Emulator:
         return self.start()
 
@@ -132,7 +170,7 @@ class Emulator:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.stop()
+        self.close()
 
     # -- where and how to connect --------------------------------------------------------------
 
@@ -212,8 +250,44 @@ class Emulator:
         self.faults.clear()
         self._log.clear()
 
+    def snapshot(self, path: str | os.PathLike[str]) -> None:
+        """Write the state to the file ``path`` (a consistent copy, taken with sqlite3's backup
+        API while serving); ``Emulator(restore=path)`` starts from it.
+
+        Raises:
+            StateFileError: ``path`` holds a file that is not an emulator snapshot, or this
+                emulator keeps its state in dicts (``Emulator()``): give it ``db=`` (a file, or
+                ``":memory:"``) to take snapshots.
+
+        Examples:
+            >>> with Emulator(db=":memory:") as emu:  # doctest: +SKIP
+            ...     ...  # build the state the tests share
+            ...     emu.snapshot("fixture.sqlite")
+            >>> with Emulator(restore="fixture.sqlite") as emu:  # doctest: +SKIP
+            ...     ...  # starts from that state, in milliseconds
+        """
+        backend = self._store.backend
+        if not isinstance(backend, SqliteBackend):
+            raise StateFileError("snapshots need the SQLite store: Emulator(db=PATH) or "
+                                 "Emulator(db=':memory:')")
+        backend.backup(path)
+
     def _running(self) -> EmulatorServer:
         server = self._server
         if server is None:
             raise RuntimeError("the emulator is not running: use `with Emulator() as emu:`")
         return server
+
+
+def _backend(db: str | None, restore: str | os.PathLike[str] | None) -> Backend:
+    """Dicts by default; SQLite for a ``db`` file, or in memory to restore a snapshot into."""
+    if db is None and restore is None:
+        return MemoryBackend()
+    backend = SqliteBackend(MEMORY if db is None else db)
+    if restore is not None:
+        try:
+            backend.restore(restore)
+        except BaseException:
+            backend.close()
+            raise
+    return backend
