@@ -15,6 +15,7 @@ from pinpoint_endpoints.testing._emulator import (
     LOOPBACK,
     Emulator,
 )
+from pinpoint_endpoints.testing._sqlite import StateFileError
 
 OPERATIONS = ("GetEndpoint", "UpdateEndpoint", "DeleteEndpoint")
 
@@ -51,6 +52,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--rate-limit", type=_rate, action="append", default=[],
                    metavar="OPERATION=RPS", help="throttle an operation (repeatable)")
     p.add_argument("--seed", type=int, default=None, help="seed for CohortId draws")
+    p.add_argument("--db", metavar="FILE", default=None,
+                   help="keep the state in this SQLite file (created if missing), so it "
+                        "survives restarts and kill -9; default: in memory")
+    p.add_argument("--load", metavar="JSONL", default=None,
+                   help="load these endpoints (one EndpointResponse a line, as an export job "
+                        "wrote them) before serving")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow binding a non-loopback host (anyone who can reach it can use it)")
     p.set_defaults(func=run)
@@ -63,13 +70,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: refusing to bind {args.host!r}, which is not loopback; pass "
               "--allow-remote if you mean it", file=sys.stderr)
         return 2
-    emulator = Emulator(
-        host=args.host, port=args.port, region=args.serve_region,
-        keys={args.access_key: args.secret_key},
-        verify_signatures=not args.no_verify_signatures,
-        propagation_delay=args.propagation_delay,
-        rate_limits=dict(args.rate_limit), seed=args.seed,
-    )
+    try:
+        emulator = Emulator(
+            host=args.host, port=args.port, region=args.serve_region,
+            keys={args.access_key: args.secret_key},
+            verify_signatures=not args.no_verify_signatures,
+            propagation_delay=args.propagation_delay,
+            rate_limits=dict(args.rate_limit), seed=args.seed, db=args.db, load=args.load,
+        )
+    except StateFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.host not in LOOPBACK:
         print(f"warning: serving on {args.host}, reachable from other machines; the emulator "
               "has no TLS and a well-known key pair", file=sys.stderr)
@@ -84,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         with emulator:
             print(f"Pinpoint endpoint emulator listening on {emulator.endpoint_url}")
             print(f"  region:            {emulator.region}")
+            print(f"  state:             {emulator.db} (SQLite)" if emulator.db else
+                  "  state:             in memory, gone when it stops (--db FILE keeps it)")
             print(f"  access key id:     {args.access_key}")
             print(f"  secret access key: {args.secret_key}")
             if args.no_verify_signatures:
