@@ -110,6 +110,9 @@ def main() -> int:
     for name, s in model.items():
         rows.append(row(f"EndpointResponse.{name}, every field set (µs)", med(s), None, ".1f",
                         "< 30 µs", 30.0))
+    step("emulator store in process: upserts at 0 and 100,000 endpoints")
+    import bench_store
+    rows += bench_store.store_rows(q)
     with servers.emulator(env) as (emu_url, access, secret):
         step(f"emulator throughput: {threads} threads x {seconds:.0f} s x {t_rounds} rounds")
         tput = measure.throughput(emu_url, access, secret, threads=threads, seconds=seconds,

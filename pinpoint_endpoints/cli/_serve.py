@@ -95,10 +95,10 @@ def run(args: argparse.Namespace) -> int:
         with emulator:
             print(f"Pinpoint endpoint emulator listening on {emulator.endpoint_url}")
             print(f"  region:            {emulator.region}")
-            print(f"  state:             {emulator.db} (SQLite)" if emulator.db else
-                  "  state:             in memory, gone when it stops (--db FILE keeps it)")
             print(f"  access key id:     {args.access_key}")
             print(f"  secret access key: {args.secret_key}")
+            print(f"  state:             {emulator.db} (SQLite)" if emulator.db else
+                  "  state:             in memory, gone when it stops (--db FILE keeps it)")
             if args.no_verify_signatures:
                 print("  signatures:        not verified")
             print(f"  try: AWS_ENDPOINT_URL_PINPOINT={emulator.endpoint_url} "

@@ -43,9 +43,12 @@ class Emulator:
         verify_signatures: ``False`` accepts any request, signed or not.
         propagation_delay: seconds during which GetEndpoint still shows an endpoint's previous
             state after a change (the service is eventually consistent).
-        rate_limits: requests a second per operation ("GetEndpoint", "UpdateEndpoint",
-            "DeleteEndpoint"); more answers 429 TooManyRequestsException.
+        rate_limits: requests a second per operation (a name of the operations table:
+            "GetEndpoint", "UpdateEndpointsBatch", ...); more answers 429
+            TooManyRequestsException.
         seed: seeds the ``CohortId`` draws.
+        backend: where the state lives (a `Backend`), instead of ``db``; the emulator does
+            not close it.
         db: a SQLite file to keep the state in (created if missing; WAL): it survives a
             restart, and a write answered with a 2xx survives kill -9. ``None`` (the default)
             keeps the state in memory. A file that is not such a database raises
@@ -75,6 +78,7 @@ class Emulator:
         propagation_delay: float = 0.0,
         rate_limits: Mapping[str, float] | None = None,
         seed: int | None = None,
+        backend: Backend | None = None,
         db: str | os.PathLike[str] | None = None,
         restore: str | os.PathLike[str] | None = None,
         load: str | os.PathLike[str] | None = None,
@@ -88,18 +92,22 @@ class Emulator:
         self.verify_signatures = verify_signatures
         self._port = port
         self._keys = dict(keys) if keys is not None else {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY}
+        self._rate_limits = dict(rate_limits or {})
+        RateLimiter(self._rate_limits)  # refuse an unknown operation or a bad rate now
+        if backend is not None and (db is not None or restore is not None):
+            raise ValueError("give backend, or db and restore, not both")
         self.db = None if db is None else os.fspath(db)
         """The SQLite file holding the state, or ``None`` when it is in memory."""
-        self._store = Store(_backend(self.db, restore), seed=seed,
-                            propagation_delay=propagation_delay)
         self._closed = False
+        self._owns_backend = backend is None  # close only what this emulator opened
+        self._store = Store(backend or _backend(self.db, restore), seed=seed,
+                            propagation_delay=propagation_delay)
         if load is not None:
             try:
                 load_jsonl(self._store, load)
             except BaseException:
-                self._store.close()
+                self.close()
                 raise
-        self._rate_limits = dict(rate_limits or {})
         self.faults = Faults()
         """Fault injection for the requests to come: see `Faults`."""
         self._log = RequestLog()
@@ -158,7 +166,7 @@ class Emulator:
         self.stop()
         with self._lock:
             closed, self._closed = self._closed, True
-        if not closed:
+        if not closed and self._owns_backend:
             self._store.close()
 
     def __enter__(self) -> Emulator:

@@ -1,6 +1,7 @@
 """Fault injection and per-operation rate limits, for tests of retry logic.
 
-Faults are queued and consumed in order, one per request to the endpoint resource path.
+Faults are queued and consumed in order, one per request to an operation's path; a fault given
+an ``operation`` (a name of `_operations.OPERATIONS`) waits for a request to that operation.
 A fault is applied after the request is received and *before* it is handled, so an injected
 failure never changes the store (a `Faults.delay` is the exception that proves the rule: it
 only waits, then the request is handled normally).
@@ -23,6 +24,8 @@ from typing import Final
 
 import attrs
 
+from pinpoint_endpoints._operations import OPERATIONS
+
 __all__ = ["Fault", "Faults", "RateLimiter"]
 
 RANDOM_KINDS: Final = frozenset({"throttle", "500", "503", "reset", "truncate"})
@@ -44,6 +47,14 @@ class Fault:
     body: bytes | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
     error_type: str | None = None
+    operation: str | None = None
+    """Only a request to this operation takes the fault; ``None``: any request."""
+
+
+def _operation(name: str | None) -> str | None:
+    if name is not None and name not in OPERATIONS:
+        raise ValueError(f"operation must be one of {', '.join(OPERATIONS)}, got {name!r}")
+    return name
 
 
 class Faults:
@@ -64,16 +75,18 @@ class Faults:
         with self._lock:
             return f"Faults(queued={len(self._queue)}, random={self._random is not None})"
 
-    def _add(self, fault: Fault, n: int) -> None:
+    def _add(self, fault: Fault, n: int, operation: str | None) -> None:
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
+        fault = attrs.evolve(fault, operation=_operation(operation))
         with self._lock:
             self._queue.extend([fault] * n)
 
-    def throttle(self, n: int = 1, retry_after: float | None = None) -> None:
-        """Answer the next ``n`` requests 429 TooManyRequestsException (with ``Retry-After``
-        seconds when given)."""
-        self._add(Fault(kind="throttle", status=429, retry_after=retry_after), n)
+    def throttle(self, n: int = 1, retry_after: float | None = None, *,
+                 operation: str | None = None) -> None:
+        """Answer the next ``n`` requests (to ``operation``, if given) 429
+        TooManyRequestsException (with ``Retry-After`` seconds when given)."""
+        self._add(Fault(kind="throttle", status=429, retry_after=retry_after), n, operation)
 
     def fail(
         self,
@@ -83,8 +96,9 @@ class Faults:
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         error_type: str | None = None,
+        operation: str | None = None,
     ) -> None:
-        """Answer the next ``n`` requests with ``status``.
+        """Answer the next ``n`` requests (to ``operation``, if given) with ``status``.
 
         Args:
             status: the HTTP status, e.g. 500 or 503.
@@ -99,21 +113,21 @@ class Faults:
             kind="fail", status=status, body=body, headers=dict(headers or {}),
             error_type=error_type,
         )
-        self._add(fault, n)
+        self._add(fault, n, operation)
 
-    def delay(self, seconds: float, n: int = 1) -> None:
+    def delay(self, seconds: float, n: int = 1, *, operation: str | None = None) -> None:
         """Wait ``seconds`` before handling each of the next ``n`` requests (normally)."""
         if seconds < 0:
             raise ValueError(f"seconds must be >= 0, got {seconds}")
-        self._add(Fault(kind="delay", seconds=seconds), n)
+        self._add(Fault(kind="delay", seconds=seconds), n, operation)
 
-    def reset(self, n: int = 1) -> None:
+    def reset(self, n: int = 1, *, operation: str | None = None) -> None:
         """Close the connection of the next ``n`` requests with a TCP RST and no reply."""
-        self._add(Fault(kind="reset"), n)
+        self._add(Fault(kind="reset"), n, operation)
 
-    def truncate(self, n: int = 1) -> None:
+    def truncate(self, n: int = 1, *, operation: str | None = None) -> None:
         """Cut the next ``n`` replies short: Content-Length larger than the body, then close."""
-        self._add(Fault(kind="truncate", status=200), n)
+        self._add(Fault(kind="truncate", status=200), n, operation)
 
     def random(
         self,
@@ -144,11 +158,14 @@ class Faults:
         with self._lock:
             return len(self._queue)
 
-    def take(self) -> Fault | None:
-        """The fault for the request at hand, if any (used by the server)."""
+    def take(self, operation: str | None = None) -> Fault | None:
+        """The fault for a request to ``operation`` (``None``: a path no operation has), if
+        any (used by the server)."""
         with self._lock:
-            if self._queue:
-                return self._queue.popleft()
+            for index, fault in enumerate(self._queue):
+                if fault.operation is None or fault.operation == operation:
+                    del self._queue[index]
+                    return fault
             if self._random is None:
                 return None
             rate, kinds, rng = self._random
@@ -178,6 +195,7 @@ class RateLimiter:
         self, rates: Mapping[str, float], *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         for name, rate in rates.items():
+            _operation(name)
             if rate <= 0:
                 raise ValueError(f"rate for {name} must be > 0, got {rate}")
         self._rates = dict(rates)

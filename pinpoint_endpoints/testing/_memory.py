@@ -41,6 +41,10 @@ def _user_id(ep: EndpointResponse) -> str | None:
     return ep.user.user_id if ep.user is not None else None
 
 
+def _address(ep: EndpointResponse) -> str | None:
+    return ep.address
+
+
 class _MemoryView:
     _empty = _App()
 
@@ -90,14 +94,19 @@ class _MemoryTxn(_MemoryView):
         return found
 
     def _set(self, found: _App, key: str, new: EndpointResponse | None) -> EndpointResponse | None:
-        old = found.endpoints.pop(key, None)
-        if old is not None:
-            _unindex(found.by_user, _user_id(old), key)
-            _unindex(found.by_address, old.address, key)
-        if new is not None:
+        """Replace in place (so iteration keeps creation order); move index entries that
+        changed."""
+        old = found.endpoints.get(key)
+        if new is None:
+            found.endpoints.pop(key, None)
+        else:
             found.endpoints[key] = new
-            _index(found.by_user, _user_id(new), key)
-            _index(found.by_address, new.address, key)
+        for index, value in ((found.by_user, _user_id), (found.by_address, _address)):
+            before = value(old) if old is not None else None
+            after = value(new) if new is not None else None
+            if before != after:
+                _unindex(index, before, key)
+                _index(index, after, key)
         return old
 
     def put(self, app: str, endpoint: EndpointResponse) -> None:

@@ -22,16 +22,15 @@ from datetime import datetime, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
-from urllib.parse import unquote
 
 import attrs
 
-from pinpoint_endpoints import _convert
 from pinpoint_endpoints._errors import STATUS_ERRORS
-from pinpoint_endpoints._models import EndpointRequest, MessageBody
+from pinpoint_endpoints._operations import match_route
 from pinpoint_endpoints._redact import safe_headers, scrub_url_text
 from pinpoint_endpoints.testing._faults import Fault, Faults, RateLimiter
-from pinpoint_endpoints.testing._sigv4 import SignatureError, verify
+from pinpoint_endpoints.testing._handlers import handle
+from pinpoint_endpoints.testing._sigv4 import SignatureError, normalize_path, verify
 from pinpoint_endpoints.testing._store import Store, StoreError
 
 __all__ = ["EmulatorServer", "RecordedRequest", "RequestLog"]
@@ -41,15 +40,13 @@ log: Final = logging.getLogger("pinpoint_endpoints.testing")
 MAX_BODY: Final = 7 * 1024 * 1024
 MAX_DRAIN: Final = 64 * 1024 * 1024
 MAX_LOG: Final = 10_000
-OPERATIONS: Final = {"GET": "GetEndpoint", "PUT": "UpdateEndpoint", "DELETE": "DeleteEndpoint"}
-ALLOW: Final = "DELETE, GET, OPTIONS, PUT"
 # the service's error type for each modelled status: the names of the client's error classes
 ERROR_TYPES: Final[Mapping[int, str]] = {
     status: cls.__name__ for status, cls in STATUS_ERRORS.items()
 }
 _CORS: Final = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": ALLOW,
+    "Access-Control-Allow-Methods": "DELETE, GET, OPTIONS, PUT",
     "Access-Control-Allow-Headers": (
         "Authorization, Content-Type, X-Amz-Date, X-Amz-Security-Token, X-Amz-User-Agent, "
         "X-Amz-Content-Sha256, amz-sdk-invocation-id, amz-sdk-request"
@@ -216,15 +213,14 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(size)
 
     def _route(self, body: bytes, request_id: str) -> None:
-        raw_path = self.path.split("?", 1)[0]
-        parts = raw_path.split("/")
-        if len(parts) != 6 or parts[:3] != ["", "v1", "apps"] or parts[4] != "endpoints" \
-                or not parts[3] or not parts[5]:
+        # route what the signature covers: the path with its dot segments resolved
+        op, params, allowed = match_route(self.command, normalize_path(self.path.split("?", 1)[0]))
+        if not allowed:
             raise _error(404, "Resource not found")
-        app_id, endpoint_id = unquote(parts[3]), unquote(parts[5])
+        allow = ", ".join((*allowed, "OPTIONS"))
         if self.command == "OPTIONS":
-            raise _Reply(200, None, {"Allow": ALLOW, **_CORS})
-        fault = self.server.faults.take()
+            raise _Reply(200, None, {"Allow": allow, **_CORS})
+        fault = self.server.faults.take(op.name if op is not None else None)
         if fault is not None:
             self._apply(fault, request_id)
         if self.server.verify_signatures:
@@ -234,28 +230,16 @@ class _Handler(BaseHTTPRequestHandler):
                        now=datetime.now(timezone.utc))
             except SignatureError as exc:
                 raise _error(403, exc.message, exc.code) from None
-        operation = OPERATIONS.get(self.command)
-        if operation is None:
-            raise _Reply(405, {"Message": "Method Not Allowed"}, {"Allow": ALLOW},
+        if op is None:
+            raise _Reply(405, {"Message": "Method Not Allowed"}, {"Allow": allow},
                          "MethodNotAllowedException")
-        if not self.server.limiter.allow(operation):
+        if not self.server.limiter.allow(op.name):
             raise _error(429, "Too many requests")
-        store = self.server.store
-        if operation == "GetEndpoint":
-            found = store.read(app_id, endpoint_id)
-            if found is None:
-                raise _error(404, "Resource not found")
-            raise _Reply(200, found.to_dict())
-        if operation == "DeleteEndpoint":
-            gone = store.delete(app_id, endpoint_id)
-            if gone is None:
-                raise _error(404, "Resource not found")
-            raise _Reply(202, gone.to_dict())
         try:
-            store.update(app_id, endpoint_id, _parse_request(body))
+            status, payload = handle(self.server.store, op, params, body, request_id)
         except StoreError as exc:
             raise _error(exc.status, exc.message, exc.code) from None
-        raise _Reply(202, MessageBody(request_id=request_id, message="Accepted").to_dict())
+        raise _Reply(status, payload)
 
     def _apply(self, fault: Fault, request_id: str) -> None:
         if fault.kind == "delay":
@@ -338,20 +322,3 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Reset(Exception):
     """The connection is to be reset without a reply."""
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _parse_request(body: bytes) -> EndpointRequest:
-    try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise _error(400, "Request body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise _error(400, "Request body must be a JSON object (an EndpointRequest).")
-    try:
-        return _convert.from_wire(data, EndpointRequest)
-    except _convert.ConversionError as exc:
-        raise _error(400, "Invalid request: " + "; ".join(exc.messages)) from None

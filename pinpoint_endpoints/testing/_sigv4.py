@@ -25,7 +25,7 @@ from urllib.parse import quote, unquote
 
 import attrs
 
-__all__ = ["SignatureError", "Verified", "canonical_uri", "verify"]
+__all__ = ["SignatureError", "Verified", "canonical_uri", "normalize_path", "verify"]
 
 ALGORITHM: Final = "AWS4-HMAC-SHA256"
 _AUTH: Final = re.compile(
@@ -55,18 +55,23 @@ class Verified:
     session_token: str | None
 
 
-def _remove_dot_segments(path: str) -> str:
+def normalize_path(path: str) -> str:
+    """Normalise ``.``, ``..`` and empty segments as botocore (``posixpath.normpath``) and the
+    JavaScript SDK do: no trailing ``/`` is added, one the path had is kept.
+
+    Examples:
+        >>> normalize_path("/v1/apps/a/endpoints/."), normalize_path("/a//b/../c/")
+        ('/v1/apps/a/endpoints', '/a/c/')
+    """
     out: list[str] = []
     for segment in path.split("/"):
         if segment == "..":
-            if len(out) > 1:
+            if out:
                 out.pop()
-        elif segment != ".":
+        elif segment not in ("", "."):
             out.append(segment)
-    result = "/".join(out)
-    if path.endswith(("/.", "/..")):
-        result += "/"
-    return result if result.startswith("/") else "/" + result
+    trailing = "/" if out and path.endswith("/") else ""
+    return "/" + "/".join(out) + trailing
 
 
 def canonical_uri(raw_path: str) -> str:
@@ -76,7 +81,7 @@ def canonical_uri(raw_path: str) -> str:
         >>> canonical_uri("/v1/apps/a%20b/endpoints/c%2Fd")
         '/v1/apps/a%2520b/endpoints/c%252Fd'
     """
-    path = _remove_dot_segments(raw_path or "/")
+    path = normalize_path(raw_path or "/")
     return quote(path, safe="/~")
 
 

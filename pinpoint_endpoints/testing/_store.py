@@ -310,7 +310,8 @@ class Store:
 
     def _apply(self, txn: Txn, stale: _Stale, app_id: str, endpoint_id: str,
                request: EndpointRequest) -> None:
-        request = without_removed(request, {kind: txn.removed(app_id, kind) for kind in KINDS})
+        removed = {kind: txn.removed(app_id, kind) for kind in KINDS.values()}
+        request = without_removed(request, removed)
         key = endpoint_id.lower()
         now = datetime.now(timezone.utc)
         old = txn.get(app_id, key)

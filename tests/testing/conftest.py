@@ -11,15 +11,46 @@ from typing import Any
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
 
 from pinpoint_endpoints.testing import Emulator
+from pinpoint_endpoints.testing._backend import Backend
+from pinpoint_endpoints.testing._memory import MemoryBackend
+from pinpoint_endpoints.testing._store import Store
 
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(seed=1) as emulator:
+def backend() -> Iterator[Backend]:
+    """Where the state lives: THE fixture to parametrise over storage backends (`store` and
+    `emu` both stand on it)."""
+    found = MemoryBackend()
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def store(backend: Backend) -> Store:
+    """The rules over a fresh backend, no HTTP."""
+    return Store(backend, seed=1)
+
+
+@pytest.fixture
+def emu(backend: Backend) -> Iterator[Emulator]:
+    with Emulator(seed=1, backend=backend) as emulator:
         yield emulator
+
+
+# "total_max_attempts" counts the first try; botocore reads "max_attempts" as retries.
+ONCE = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+@pytest.fixture
+def bc(emu: Emulator) -> Iterator[Any]:
+    """A boto3 ``pinpoint`` client for `emu` that tries each call once."""
+    client = emu.boto3_client(config=ONCE)
+    yield client
+    client.close()
 
 
 class Raw:

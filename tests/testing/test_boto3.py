@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,16 +9,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from pinpoint_endpoints.testing import Emulator
-
-# "total_max_attempts" counts the first try; botocore reads "max_attempts" as retries.
-ONCE = Config(retries={"total_max_attempts": 1, "mode": "standard"})
-
-
-@pytest.fixture
-def bc(emu: Emulator) -> Iterator[Any]:
-    client = emu.boto3_client(config=ONCE)
-    yield client
-    client.close()
+from tests.testing.conftest import ONCE
 
 
 def put(bc: Any, ep: str, request: dict[str, Any], app: str = "app") -> dict[str, Any]:

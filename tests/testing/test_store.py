@@ -1,4 +1,4 @@
-"""The store's semantics and quotas, without HTTP."""
+"""The store's semantics and quotas, without HTTP (over the `backend` fixture's storage)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import re
 import pytest
 
 from pinpoint_endpoints import EndpointRequest, EndpointUser
+from pinpoint_endpoints.testing._backend import Backend
 from pinpoint_endpoints.testing._store import Store, StoreError
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
-def test_upsert_creates_then_keeps_fields_not_sent() -> None:
-    store = Store(seed=1)
+def test_upsert_creates_then_keeps_fields_not_sent(store: Store) -> None:
     store.update("app", "ep", EndpointRequest(channel_type="SMS", address="+12065550100",
                                               opt_out="NONE"))
     store.update("app", "ep", EndpointRequest(opt_out="ALL"))
@@ -23,8 +23,7 @@ def test_upsert_creates_then_keeps_fields_not_sent() -> None:
     assert ep.application_id == "app" and ep.id == "ep"
 
 
-def test_created_endpoint_has_cohort_dates_and_active_status() -> None:
-    store = Store()
+def test_created_endpoint_has_cohort_dates_and_active_status(store: Store) -> None:
     store.update("app", "ep", EndpointRequest(address="a@example.com"))
     ep = store.get("app", "ep")
     assert ep is not None and ep.cohort_id is not None and ep.creation_date is not None
@@ -33,8 +32,9 @@ def test_created_endpoint_has_cohort_dates_and_active_status() -> None:
     assert ep.endpoint_status == "ACTIVE"
 
 
-def test_creation_date_and_cohort_survive_updates_but_effective_date_follows_request() -> None:
-    store = Store()
+def test_creation_date_and_cohort_survive_updates_but_effective_date_follows_request(
+    store: Store,
+) -> None:
     store.update("app", "ep", EndpointRequest(address="x"))
     first = store.get("app", "ep")
     store.update("app", "ep", EndpointRequest(effective_date="2024-01-01T00:00:00.000Z"))
@@ -54,8 +54,7 @@ def test_seed_makes_cohorts_repeatable() -> None:
     assert cohorts(3) == cohorts(3)
 
 
-def test_maps_merge_per_key_and_empty_list_clears() -> None:
-    store = Store()
+def test_maps_merge_per_key_and_empty_list_clears(store: Store) -> None:
     store.update("app", "ep", EndpointRequest(attributes={"a": ["1"], "b": ["2"]},
                                               metrics={"m": 1.0, "n": 2.0}))
     store.update("app", "ep", EndpointRequest(attributes={"a": [], "c": ["3"]},
@@ -66,8 +65,7 @@ def test_maps_merge_per_key_and_empty_list_clears() -> None:
     assert ep.metrics == {"m": 1.0, "n": 5.0}
 
 
-def test_user_attributes_are_shared_by_the_users_endpoints() -> None:
-    store = Store()
+def test_user_attributes_are_shared_by_the_users_endpoints(store: Store) -> None:
     store.update("app", "e1", EndpointRequest(
         user=EndpointUser(user_id="u", user_attributes={"name": ["Ann"]})))
     store.update("app", "e2", EndpointRequest(user=EndpointUser(user_id="u")))
@@ -79,8 +77,7 @@ def test_user_attributes_are_shared_by_the_users_endpoints() -> None:
         assert ep.user.user_attributes == {"name": ["Ann"], "tier": ["1"]}
 
 
-def test_same_address_turns_the_others_inactive() -> None:
-    store = Store()
+def test_same_address_turns_the_others_inactive(store: Store) -> None:
     store.update("app", "e1", EndpointRequest(address="a@example.com"))
     store.update("app", "e2", EndpointRequest(address="a@example.com"))
     store.update("other", "e3", EndpointRequest(address="a@example.com"))
@@ -92,8 +89,7 @@ def test_same_address_turns_the_others_inactive() -> None:
     assert store.get("app", "e2").endpoint_status == "INACTIVE"  # type: ignore[union-attr]
 
 
-def test_endpoint_ids_are_case_insensitive_and_keep_first_spelling() -> None:
-    store = Store()
+def test_endpoint_ids_are_case_insensitive_and_keep_first_spelling(store: Store) -> None:
     store.update("app", "Device-A", EndpointRequest(address="x"))
     store.update("app", "DEVICE-a", EndpointRequest(opt_out="ALL"))
     assert list(store.endpoints("app")) == ["Device-A"]
@@ -105,8 +101,7 @@ def test_endpoint_ids_are_case_insensitive_and_keep_first_spelling() -> None:
     assert store.delete("app", "Device-A") is None
 
 
-def test_too_long_name_or_value_or_too_many_values_is_refused_without_change() -> None:
-    store = Store()
+def test_too_long_name_or_value_or_too_many_values_is_refused_without_change(store: Store) -> None:
     bad = [
         EndpointRequest(attributes={"n" * 51: ["v"]}),
         EndpointRequest(metrics={"n" * 51: 1.0}),
@@ -122,8 +117,7 @@ def test_too_long_name_or_value_or_too_many_values_is_refused_without_change() -
     store.update("app", "ep", EndpointRequest(attributes={"n" * 50: ["v" * 100] * 50}))
 
 
-def test_250_attribute_names_per_application_across_maps() -> None:
-    store = Store()
+def test_250_attribute_names_per_application_across_maps(store: Store) -> None:
     store.update("app", "e1", EndpointRequest(attributes={f"a{i}": ["v"] for i in range(100)}))
     store.update("app", "e2", EndpointRequest(metrics={f"m{i}": 1.0 for i in range(100)}))
     store.update("app", "e3", EndpointRequest(
@@ -135,8 +129,7 @@ def test_250_attribute_names_per_application_across_maps() -> None:
     store.update("other-app", "e1", EndpointRequest(metrics={"one-more": 1.0}))
 
 
-def test_15_endpoints_per_user() -> None:
-    store = Store()
+def test_15_endpoints_per_user(store: Store) -> None:
     for i in range(15):
         store.update("app", f"e{i}", EndpointRequest(user=EndpointUser(user_id="u")))
     store.update("app", "e0", EndpointRequest(user=EndpointUser(user_id="u")))  # no new one
@@ -146,17 +139,16 @@ def test_15_endpoints_per_user() -> None:
     assert store.get("app", "e15") is None
 
 
-def test_endpoint_size_limit_15_kb() -> None:
-    store = Store()
+def test_endpoint_size_limit_15_kb(store: Store) -> None:
     request = EndpointRequest(attributes={f"k{i}": ["v" * 100] * 50 for i in range(4)})
     with pytest.raises(StoreError, match="15 KB"):
         store.update("app", "ep", request)
     assert store.get("app", "ep") is None
 
 
-def test_propagation_delay_shows_the_old_state_until_it_passes() -> None:
+def test_propagation_delay_shows_the_old_state_until_it_passes(backend: Backend) -> None:
     now = [0.0]
-    store = Store(propagation_delay=1.0, clock=lambda: now[0])
+    store = Store(backend, propagation_delay=1.0, clock=lambda: now[0])
     store.update("app", "ep", EndpointRequest(opt_out="NONE"))
     assert store.read("app", "ep") is None
     assert store.get("app", "ep") is not None  # inspection never lags
