@@ -3,9 +3,16 @@ attributes and the push-channel rule, over the `backend` fixture's storage."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
-from pinpoint_endpoints import EndpointBatchItem, EndpointRequest, EndpointUser
+from pinpoint_endpoints import (
+    EndpointBatchItem,
+    EndpointRequest,
+    EndpointResponse,
+    EndpointUser,
+)
 from pinpoint_endpoints.testing._backend import Backend
 from pinpoint_endpoints.testing._store import Store, StoreError
 
@@ -235,8 +242,6 @@ def test_a_16th_push_endpoint_retires_the_users_oldest_push_endpoint(store: Stor
 # -- the backend's transactions -----------------------------------------------------------------
 
 def test_a_write_transaction_is_all_or_nothing(backend: Backend) -> None:
-    from pinpoint_endpoints import EndpointResponse
-
     with backend.write() as txn:
         txn.put("app", EndpointResponse(id="Keep", address="a", user=EndpointUser(user_id="u")))
     with pytest.raises(RuntimeError), backend.write() as txn:
@@ -255,3 +260,24 @@ def test_a_write_transaction_is_all_or_nothing(backend: Backend) -> None:
         assert view.user_attributes("app", "u") is None
         assert view.names("app") == set() and view.removed("app", "Metrics") == set()
         assert view.count("app") == 1 and view.count("other") == 0
+
+
+def test_concurrent_batches_never_admit_a_16th_endpoint_per_user(store: Store) -> None:
+    refused: list[str] = []
+
+    def write(thread: int) -> None:
+        items = [EndpointBatchItem(id=f"t{thread}-{i}", user=user("u")) for i in range(4)]
+        try:
+            store.update_batch("app", items)
+        except StoreError as exc:
+            refused.append(exc.message)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # 15 // 4 = 3 whole batches fit; every other batch is refused whole
+    assert len(store.user_endpoints("app", "u")) == 12
+    assert len(refused) == 5
+    assert all(m.endswith("Exceeded maximum endpoint per user count: 15") for m in refused)
