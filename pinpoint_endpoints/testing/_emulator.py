@@ -102,18 +102,18 @@ class Emulator:
         self._owns_backend = backend is None  # close only what this emulator opened
         self._store = Store(backend or _backend(self.db, restore), seed=seed,
                             propagation_delay=propagation_delay)
-        if load is not None:
-            try:
-                load_jsonl(self._store, load)
-            except BaseException:
-                self.close()
-                raise
         self.faults = Faults()
         """Fault injection for the requests to come: see `Faults`."""
         self._log = RequestLog()
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        if load is not None:
+            try:
+                load_jsonl(self._store, load)
+            except BaseException:
+                self.close()
+                raise
 
     def __repr__(self) -> str:
         where = self.endpoint_url if self._server is not None else "stopped"
