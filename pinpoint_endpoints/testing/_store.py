@@ -264,8 +264,9 @@ class Store:
                 app_id, user = ep.application_id, ep.user
                 if not app_id or not ep.id:
                     raise StoreError("ApplicationId and Id are required.")
-                check_request(ep.to_request())
-                txn.add_names(app_id, _names(ep.to_request()))
+                request = ep.to_request()
+                check_request(request)
+                txn.add_names(app_id, _names(request))
                 if user is not None and user.user_id is not None:
                     shared = _merge(txn.user_attributes(app_id, user.user_id),
                                     user.user_attributes) or {}
