@@ -24,7 +24,6 @@ from typing import Any
 
 import clients
 import measure
-from run import row
 
 from pinpoint_endpoints import EndpointRequest
 from pinpoint_endpoints.testing import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
@@ -83,6 +82,8 @@ def _calls(client: Any, size: int) -> dict[str, Callable[[], Any]]:
 
 def rows(quick: bool) -> list[list[str]]:
     """Measure both stores at both sizes; the finished table rows."""
+    from run import row  # run imports this module
+
     seconds, rounds = (1.0, 1) if quick else (3.0, 3)
     rate: dict[tuple[str, str, int], float] = {}
     load: dict[tuple[str, int], float] = {}
