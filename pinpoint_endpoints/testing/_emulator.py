@@ -14,7 +14,7 @@ from pinpoint_endpoints.testing._faults import Faults, RateLimiter
 from pinpoint_endpoints.testing._memory import MemoryBackend
 from pinpoint_endpoints.testing._seed import load_jsonl
 from pinpoint_endpoints.testing._server import EmulatorServer, RecordedRequest, RequestLog
-from pinpoint_endpoints.testing._sqlite import MEMORY, SqliteBackend, StateFileError
+from pinpoint_endpoints.testing._sqlite import MEMORY, SqliteBackend, snapshot
 from pinpoint_endpoints.testing._store import Store
 
 if TYPE_CHECKING:
@@ -263,22 +263,16 @@ class Emulator:
         API while serving); ``Emulator(restore=path)`` starts from it.
 
         Raises:
-            StateFileError: ``path`` holds a file that is not an emulator snapshot, or this
-                emulator keeps its state in dicts (``Emulator()``): give it ``db=`` (a file, or
-                ``":memory:"``) to take snapshots.
+            StateFileError: ``path`` holds a file that is not an emulator snapshot.
 
         Examples:
-            >>> with Emulator(db=":memory:") as emu:  # doctest: +SKIP
+            >>> with Emulator() as emu:  # doctest: +SKIP
             ...     ...  # build the state the tests share
             ...     emu.snapshot("fixture.sqlite")
             >>> with Emulator(restore="fixture.sqlite") as emu:  # doctest: +SKIP
             ...     ...  # starts from that state, in milliseconds
         """
-        backend = self._store.backend
-        if not isinstance(backend, SqliteBackend):
-            raise StateFileError("snapshots need the SQLite store: Emulator(db=PATH) or "
-                                 "Emulator(db=':memory:')")
-        backend.backup(path)
+        snapshot(self._store.backend, path)
 
     def _running(self) -> EmulatorServer:
         server = self._server

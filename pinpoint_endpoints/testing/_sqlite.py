@@ -35,9 +35,12 @@ from pathlib import Path
 from typing import Final
 
 from pinpoint_endpoints._models import EndpointResponse
-from pinpoint_endpoints.testing._backend import Txn, View
+from pinpoint_endpoints.testing._attributes import KINDS
+from pinpoint_endpoints.testing._backend import Backend, Txn, View
 
-__all__ = ["MEMORY", "MIGRATIONS", "SCHEMA_VERSION", "SqliteBackend", "StateFileError"]
+__all__ = [
+    "MEMORY", "MIGRATIONS", "SCHEMA_VERSION", "SqliteBackend", "StateFileError", "snapshot",
+]
 
 MEMORY: Final = ":memory:"
 _MAGIC: Final = b"SQLite format 3\x00"
@@ -128,6 +131,14 @@ class _SqliteView:
     def count(self, app: str) -> int:
         row = self._conn.execute("SELECT count(*) FROM endpoints WHERE app = ?", (app,))
         return int(row.fetchone()[0])
+
+    def apps(self) -> list[str]:
+        union = " UNION ".join(f"SELECT app FROM {table}" for table in _TABLES)  # noqa: S608
+        return [app for (app,) in self._conn.execute(union + " ORDER BY app")]
+
+    def users(self, app: str) -> dict[str, dict[str, list[str]]]:
+        rows = self._conn.execute("SELECT user_id, attributes FROM users WHERE app = ?", (app,))
+        return {user_id: json.loads(attributes) for user_id, attributes in rows}
 
 
 class _SqliteTxn(_SqliteView):
@@ -305,6 +316,28 @@ class SqliteBackend:
                 snapshot.close()
         except sqlite3.Error as exc:
             raise StateFileError(f"{path}: cannot restore it: {exc}") from None
+
+
+def snapshot(backend: Backend, target: str | os.PathLike[str]) -> None:
+    """Write ``backend``'s state to the SQLite file ``target``: SQLite's backup API, or for
+    another backend a copy through the `Backend` interface into SQLite first."""
+    if isinstance(backend, SqliteBackend):
+        backend.backup(target)
+        return
+    copy = SqliteBackend(MEMORY)
+    try:
+        with backend.read() as view, copy.write() as txn:
+            for app in view.apps():
+                for endpoint in view.endpoints(app):
+                    txn.put(app, endpoint)
+                for user_id, attributes in view.users(app).items():
+                    txn.set_user_attributes(app, user_id, attributes)
+                txn.add_names(app, view.names(app))
+                for kind in KINDS.values():
+                    txn.remove_names(app, kind, (), view.removed(app, kind))
+        copy.backup(target)
+    finally:
+        copy.close()
 
 
 def _check_header(path: str) -> None:

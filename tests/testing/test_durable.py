@@ -210,17 +210,23 @@ def test_an_older_schema_is_migrated_by_number(tmp_path: Path,
 # -- snapshots and seeding ----------------------------------------------------------------
 
 
-@pytest.fixture
-def fixture_file(tmp_path: Path) -> Iterator[Path]:
-    """A snapshot holding one user with two endpoints and a removed attribute."""
+@pytest.fixture(params=["memory", "sqlite"])
+def fixture_file(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """A snapshot holding one user with two endpoints and a removed attribute, taken from
+    either store."""
     path = tmp_path / "fixture.sqlite"
-    with Emulator(db=MEMORY, seed=3) as emu, emu.client(retry=ONCE) as client:
+    db = MEMORY if request.param == "sqlite" else None
+    with Emulator(db=db, seed=3) as emu, emu.client(retry=ONCE) as client:
         for ep_id in ("a", "b"):
             client.update_endpoint("app", ep_id, EndpointRequest(
                 address=f"{ep_id}@example.com", attributes={"k": [ep_id]},
                 user=EndpointUser(user_id="ann", user_attributes={"n": ["Ann"]})))
+        client.update_endpoint("other", "c", EndpointRequest(metrics={"m": 1.0}))
         client.remove_attributes("app", AttributeType.ENDPOINT_CUSTOM_ATTRIBUTES, ["k"])
         emu.snapshot(path)
+        state = {app: emu.endpoints(app) for app in ("app", "other")}
+    with Emulator(restore=path) as emu:
+        assert {app: emu.endpoints(app) for app in ("app", "other")} == state
     yield path
 
 
@@ -237,16 +243,14 @@ def test_an_emulator_starts_from_a_snapshot(fixture_file: Path, tmp_path: Path) 
     assert sorted(os.listdir(fixture_file.parent)) == ["copy.sqlite", "fixture.sqlite"]
 
 
-def test_snapshot_refuses_to_overwrite_a_foreign_file_and_needs_sqlite(tmp_path: Path) -> None:
+def test_snapshot_and_restore_refuse_a_foreign_file(tmp_path: Path) -> None:
     target = tmp_path / "notes.txt"
     target.write_text("keep me")
-    with Emulator(db=MEMORY) as emu, pytest.raises(StateFileError, match="not a SQLite"):
+    with Emulator() as emu, pytest.raises(StateFileError, match="not a SQLite"):
         emu.snapshot(target)
-    assert target.read_text() == "keep me"
-    with Emulator() as emu, pytest.raises(StateFileError, match="db="):
-        emu.snapshot(tmp_path / "x.sqlite")
     with pytest.raises(StateFileError, match="not a SQLite"):
         Emulator(restore=target)
+    assert target.read_text() == "keep me"
 
 
 EXPORTED = [  # as an export job writes them: EndpointResponse, one a line
