@@ -189,6 +189,17 @@ def test_a_path_that_cannot_be_written_is_refused(tmp_path: Path,
     assert str(path) in capsys.readouterr().err
 
 
+def test_a_file_in_use_by_another_emulator_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    with Emulator(db=path) as emu, emu.client(retry=ONCE) as client:
+        client.update_endpoint("app", "e1", EndpointRequest(address="ann@example.com"))
+        with pytest.raises(StateFileError, match="one process a file"):
+            Emulator(db=path)
+        assert client.get_endpoint("app", "e1").address == "ann@example.com"
+    with Emulator(db=path) as emu:  # free again once the first one closed
+        assert list(emu.endpoints("app")) == ["e1"]
+
+
 def test_an_older_schema_is_migrated_by_number(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "state.sqlite"
@@ -306,7 +317,7 @@ def test_every_query_of_the_user_operations_is_indexed() -> None:
         store.update("app", f"e{i}", EndpointRequest(
             address=f"{i % 5}@example.com", user=EndpointUser(user_id=f"u{i % 10}")))
     statements: list[str] = []
-    backend._writer.set_trace_callback(statements.append)  # ":memory:" has one connection
+    backend._conn.set_trace_callback(statements.append)
     store.read("app", "e1")
     store.update("app", "e1", EndpointRequest(address="1@example.com",
                                               user=EndpointUser(user_id="u9")))
@@ -314,10 +325,10 @@ def test_every_query_of_the_user_operations_is_indexed() -> None:
     store.user_endpoints("app", "u3")
     store.delete_user("app", "u4")
     store.delete("app", "e3")
-    backend._writer.set_trace_callback(None)
+    backend._conn.set_trace_callback(None)
     queries = [s for s in statements if s.split()[0] in ("SELECT", "INSERT", "UPDATE", "DELETE")]
     assert any("user_id = " in s for s in queries) and any("address = " in s for s in queries)
     for sql in queries:
-        plan = [row[3] for row in backend._writer.execute("EXPLAIN QUERY PLAN " + sql)]
+        plan = [row[3] for row in backend._conn.execute("EXPLAIN QUERY PLAN " + sql)]
         assert not [step for step in plan if step.startswith("SCAN")], (sql, plan)
     backend.close()
