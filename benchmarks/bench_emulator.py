@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,24 +84,29 @@ def rows(quick: bool) -> list[list[str]]:
     """Measure both stores at both sizes; the finished table rows."""
     from run import row  # run imports this module
 
-    seconds, rounds = (1.0, 1) if quick else (3.0, 3)
-    rate: dict[tuple[str, str, int], float] = {}
+    seconds, rounds = (1.0, 2) if quick else (3.0, 4)
+    samples: dict[tuple[str, str, int], list[float]] = {}
     load: dict[tuple[str, int], float] = {}
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         for size in SIZES:
             seed = tmp / f"seed-{size}.jsonl"
             write_seed(seed, size)
-            for store in STORES:
-                with serve(store, seed, tmp) as (url, took):
-                    load[store, size] = took
+            with ExitStack() as stack:  # both servers up, measured in turns (the load drifts)
+                calls = {}
+                for store in STORES:
+                    url, load[store, size] = stack.enter_context(serve(store, seed, tmp))
                     client = clients.ours(url, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY,
                                           max_pool_connections=THREADS)
-                    for op, call in _calls(client, size).items():
-                        call()
-                        rate[op, store, size] = statistics.median(
-                            measure._rate(call, THREADS, seconds) for _ in range(rounds))
-                    client.close()
+                    stack.callback(client.close)
+                    calls[store] = _calls(client, size)
+                for r in range(rounds):
+                    for store in STORES if r % 2 == 0 else STORES[::-1]:
+                        for op, call in calls[store].items():
+                            call()
+                            samples.setdefault((op, store, size), []).append(
+                                measure._rate(call, THREADS, seconds))
+    rate = {key: statistics.median(values) for key, values in samples.items()}
     out = []
     for op, floor in (("GetEndpoint", 2000.0), ("UpdateEndpoint", 1000.0)):
         for size in SIZES:
