@@ -143,6 +143,25 @@ def test_kill_9_during_writes_loses_no_acknowledged_write(tmp_path: Path) -> Non
     assert set(stored) <= {ep_id for ids in sent for ep_id in ids}
 
 
+@pytest.mark.parametrize("db", [False, True])
+def test_serve_says_where_the_state_lives(tmp_path: Path, db: bool) -> None:
+    path = tmp_path / "state.sqlite"
+    proc = subprocess.Popen([*SERVE, *(["--db", str(path)] if db else [])],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert proc.stdout is not None
+        banner: list[str] = []
+        while not banner or ("Ctrl-C" not in banner[-1] and len(banner) < 20):
+            banner.append(proc.stdout.readline())
+        said = [line for line in banner if "state" in line]
+        assert said == [line for line in said if (str(path) if db else "in memory") in line]
+        assert said and (path.exists() is db)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
 # -- bad files ----------------------------------------------------------------------------
 
 
