@@ -326,6 +326,11 @@ def test_a_bad_line_is_named_and_nothing_is_loaded(
     assert re.search(message, capsys.readouterr().err)
 
 
+def test_a_missing_seed_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StateFileError, match=r"nope\.jsonl: cannot read it"):
+        Emulator(load=tmp_path / "nope.jsonl")
+
+
 # -- indexes ------------------------------------------------------------------------------
 
 
