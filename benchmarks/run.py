@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_cold_start
+import bench_emulator
 import clients
 import measure
 import servers
@@ -137,6 +138,8 @@ def main() -> int:
         else:
             rows.append(row(f"bulk import, CLI vs boto3 pool of {concurrency} (records/s)",
                             med(bulk["ours"]), med(bulk["boto3"]), ".0f"))
+    step("emulator stores: serve --db against in memory, at 100 and 100,000 endpoints")
+    rows += bench_emulator.rows(q)
     step("done")
 
     text = table(rows)

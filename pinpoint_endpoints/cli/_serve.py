@@ -72,6 +72,12 @@ def add_parser(subparsers: Any) -> None:
                    help="answer more than RPS requests a second of OPERATION with 429 "
                         f"(repeatable); OPERATION is one of {', '.join(OPERATIONS)}")
     p.add_argument("--seed", type=int, default=None, help="seed for CohortId draws")
+    p.add_argument("--db", metavar="FILE", default=None,
+                   help="keep the state in this SQLite file (created if missing), so it "
+                        "survives restarts and kill -9; default: in memory")
+    p.add_argument("--load", metavar="JSONL", default=None,
+                   help="load these endpoints (one EndpointResponse a line, as an export job "
+                        "wrote them) before serving")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow binding a non-loopback host (anyone who can reach it can use it)")
     p.set_defaults(func=run)
@@ -87,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         LOOPBACK,
         Emulator,
     )
+    from pinpoint_endpoints.testing._sqlite import StateFileError
 
     access_key = args.access_key or DEFAULT_ACCESS_KEY
     secret_key = args.secret_key or DEFAULT_SECRET_KEY
@@ -94,16 +101,21 @@ def run(args: argparse.Namespace) -> int:
         print_error(f"refusing to bind {args.host!r}, which is not loopback; pass "
                     "--allow-remote if you mean it")
         return EXIT_USAGE
-    emulator = Emulator(
-        host=args.host, port=args.port, region=args.serve_region,
-        keys={access_key: secret_key},
-        verify_signatures=not args.no_verify_signatures,
-        propagation_delay=args.propagation_delay,
-        rate_limits=dict(args.rate_limit), seed=args.seed,
-    )
+    try:
+        emulator = Emulator(
+            host=args.host, port=args.port, region=args.serve_region,
+            keys={access_key: secret_key},
+            verify_signatures=not args.no_verify_signatures,
+            propagation_delay=args.propagation_delay,
+            rate_limits=dict(args.rate_limit), seed=args.seed, db=args.db, load=args.load,
+        )
+    except StateFileError as exc:
+        print_error(exc)
+        return EXIT_USAGE
     try:
         emulator.start()
     except OSError as exc:
+        emulator.close()
         print_error(_bind_error(args.host, args.port, exc))
         return EXIT_USAGE
     if args.host not in LOOPBACK:
@@ -126,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
             status = EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)
-        emulator.stop()
+        emulator.close()
     print("# stopped", flush=True)
     return status
 
@@ -147,6 +159,8 @@ def banner(emulator: Emulator, access_key: str, secret_key: str, *, verified: bo
         f"# Pinpoint endpoint emulator listening on {emulator.endpoint_url}",
         f"# region {emulator.region}; signatures "
         f"{'verified' if verified else 'not verified'}. Paste these lines into a shell:",
+        f"# state: {emulator.db} (SQLite)" if emulator.db else
+        "# state: in memory, gone when it stops (--db FILE keeps it)",
         *(f"export {name}={shlex.quote(value)}" for name, value in env.items()),
         f"{PROG} get APP ENDPOINT",
         "# Press Ctrl-C to stop.",

@@ -15,6 +15,7 @@ The default key pair is ``AKIAEMULATOREXAMPLE1`` / ``emulator/secret/EXAMPLEKEY`
 from pinpoint_endpoints.testing._emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Emulator
 from pinpoint_endpoints.testing._faults import Fault, Faults
 from pinpoint_endpoints.testing._server import RecordedRequest
+from pinpoint_endpoints.testing._sqlite import StateFileError
 
 __all__ = [
     "DEFAULT_ACCESS_KEY",
@@ -23,4 +24,5 @@ __all__ = [
     "Fault",
     "Faults",
     "RecordedRequest",
+    "StateFileError",
 ]

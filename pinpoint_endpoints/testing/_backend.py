@@ -67,6 +67,14 @@ class View(Protocol):
         """How many endpoints the application has."""
         ...
 
+    def apps(self) -> list[str]:
+        """Every application holding any state (for snapshots)."""
+        ...
+
+    def users(self, app: str) -> dict[str, dict[str, list[str]]]:
+        """Every user's shared attributes, by user id (for snapshots)."""
+        ...
+
 
 class Txn(View, Protocol):
     """A write transaction: reads see its own writes."""

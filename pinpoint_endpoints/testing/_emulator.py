@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from types import TracebackType
@@ -10,7 +11,10 @@ from typing import TYPE_CHECKING, Any, Final
 from pinpoint_endpoints._models import EndpointResponse
 from pinpoint_endpoints.testing._backend import Backend
 from pinpoint_endpoints.testing._faults import Faults, RateLimiter
+from pinpoint_endpoints.testing._memory import MemoryBackend
+from pinpoint_endpoints.testing._seed import load_jsonl
 from pinpoint_endpoints.testing._server import EmulatorServer, RecordedRequest, RequestLog
+from pinpoint_endpoints.testing._sqlite import MEMORY, SqliteBackend, snapshot
 from pinpoint_endpoints.testing._store import Store
 
 if TYPE_CHECKING:
@@ -27,7 +31,7 @@ LOOPBACK: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 class Emulator:
     """A local Amazon Pinpoint Endpoint service: a real HTTP/1.1 server with the service's
-    semantics, quotas, errors and SigV4 checks, and a fresh in-memory store per instance.
+    semantics, quotas, errors and SigV4 checks; its state in memory, or in a SQLite file.
 
     Args:
         host: interface to bind; loopback by default.
@@ -43,8 +47,17 @@ class Emulator:
             "GetEndpoint", "UpdateEndpointsBatch", ...); more answers 429
             TooManyRequestsException.
         seed: seeds the ``CohortId`` draws.
-        backend: where the state lives (a `Backend`); ``None``: a fresh in-memory one. The
-            emulator does not close it.
+        backend: where the state lives (a `Backend`), instead of ``db``; the emulator does
+            not close it.
+        db: a SQLite file to keep the state in (created if missing; WAL): it survives a
+            restart, and a write answered with a 2xx survives kill -9. ``None`` (the default)
+            keeps the state in memory. A file that is not such a database raises
+            `StateFileError` and is left untouched.
+        restore: a snapshot file (from `snapshot`) to start from, copied with sqlite3's backup
+            API in milliseconds; it replaces whatever ``db`` held. Without ``db`` the copy
+            lives in memory.
+        load: a JSON Lines file of endpoints (as Pinpoint's export jobs wrote them) to load
+            before serving; a bad line raises `StateFileError` naming it.
 
     Examples:
         >>> from pinpoint_endpoints import EndpointRequest
@@ -66,6 +79,9 @@ class Emulator:
         rate_limits: Mapping[str, float] | None = None,
         seed: int | None = None,
         backend: Backend | None = None,
+        db: str | os.PathLike[str] | None = None,
+        restore: str | os.PathLike[str] | None = None,
+        load: str | os.PathLike[str] | None = None,
     ) -> None:
         if keys is not None and not keys:
             raise ValueError("keys must hold at least one access key -> secret pair")
@@ -76,15 +92,28 @@ class Emulator:
         self.verify_signatures = verify_signatures
         self._port = port
         self._keys = dict(keys) if keys is not None else {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY}
-        self._store = Store(backend, seed=seed, propagation_delay=propagation_delay)
         self._rate_limits = dict(rate_limits or {})
         RateLimiter(self._rate_limits)  # refuse an unknown operation or a bad rate now
+        if backend is not None and (db is not None or restore is not None):
+            raise ValueError("give backend, or db and restore, not both")
+        self.db = None if db is None else os.fspath(db)
+        """The SQLite file holding the state, or ``None`` when it is in memory."""
+        self._closed = False
+        self._owns_backend = backend is None  # close only what this emulator opened
+        self._store = Store(backend or _backend(self.db, restore), seed=seed,
+                            propagation_delay=propagation_delay)
         self.faults = Faults()
         """Fault injection for the requests to come: see `Faults`."""
         self._log = RequestLog()
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        if load is not None:
+            try:
+                load_jsonl(self._store, load)
+            except BaseException:
+                self.close()
+                raise
 
     def __repr__(self) -> str:
         where = self.endpoint_url if self._server is not None else "stopped"
@@ -98,6 +127,8 @@ class Emulator:
         with self._lock:
             if self._server is not None:
                 raise RuntimeError("this emulator is already running")
+            if self._closed:
+                raise RuntimeError("this emulator is closed")
             server = EmulatorServer(
                 (self.host, self._port),
                 store=self._store,
@@ -129,6 +160,15 @@ class Emulator:
         if thread is not None:
             thread.join()
 
+    def close(self) -> None:
+        """Stop, then release the state's file (the state stays in it). Safe to call twice;
+        the emulator cannot be started again."""
+        self.stop()
+        with self._lock:
+            closed, self._closed = self._closed, True
+        if not closed and self._owns_backend:
+            self._store.close()
+
     def __enter__(self) -> Emulator:
         return self.start()
 
@@ -138,7 +178,7 @@ class Emulator:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.stop()
+        self.close()
 
     # -- where and how to connect --------------------------------------------------------------
 
@@ -218,8 +258,38 @@ class Emulator:
         self.faults.clear()
         self._log.clear()
 
+    def snapshot(self, path: str | os.PathLike[str]) -> None:
+        """Write the state to the file ``path`` (a consistent copy, taken with sqlite3's backup
+        API while serving); ``Emulator(restore=path)`` starts from it.
+
+        Raises:
+            StateFileError: ``path`` holds a file that is not an emulator snapshot.
+
+        Examples:
+            >>> with Emulator() as emu:  # doctest: +SKIP
+            ...     ...  # build the state the tests share
+            ...     emu.snapshot("fixture.sqlite")
+            >>> with Emulator(restore="fixture.sqlite") as emu:  # doctest: +SKIP
+            ...     ...  # starts from that state, in milliseconds
+        """
+        snapshot(self._store.backend, path)
+
     def _running(self) -> EmulatorServer:
         server = self._server
         if server is None:
             raise RuntimeError("the emulator is not running: use `with Emulator() as emu:`")
         return server
+
+
+def _backend(db: str | None, restore: str | os.PathLike[str] | None) -> Backend:
+    """Dicts by default; SQLite for a ``db`` file, or in memory to restore a snapshot into."""
+    if db is None and restore is None:
+        return MemoryBackend()
+    backend = SqliteBackend(MEMORY if db is None else db)
+    if restore is not None:
+        try:
+            backend.restore(restore)
+        except BaseException:
+            backend.close()
+            raise
+    return backend

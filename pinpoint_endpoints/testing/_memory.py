@@ -80,6 +80,12 @@ class _MemoryView:
     def count(self, app: str) -> int:
         return len(self._app(app).endpoints)
 
+    def apps(self) -> list[str]:
+        return list(self._apps)
+
+    def users(self, app: str) -> dict[str, dict[str, list[str]]]:
+        return dict(self._app(app).users)
+
 
 class _MemoryTxn(_MemoryView):
     def __init__(self, apps: dict[str, _App]) -> None:

@@ -36,7 +36,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Final, TypeVar
 
@@ -243,6 +243,42 @@ class Store:
                 removed.update(dict.fromkeys(found))
             txn.remove_names(app_id, kind, list(removed), names)
             return list(removed)
+
+        return self._write(apply)
+
+    def load(self, endpoints: Iterable[EndpointResponse]) -> int:
+        """Seed the store with endpoints as the service stored them (an export job's lines),
+        in one transaction: ``CohortId``, ``CreationDate``, ``EffectiveDate`` and
+        ``EndpointStatus`` kept as given (drawn or set now when missing), the user's attributes
+        shared, the names counted. Each endpoint's own checks apply; returns how many.
+
+        Examples:
+            >>> Store().load([EndpointResponse(application_id="app", id="e1", cohort_id="7")])
+            1
+        """
+        now = iso_now()
+
+        def apply(txn: Txn, stale: _Stale) -> int:
+            count = 0
+            for ep in endpoints:
+                app_id, user = ep.application_id, ep.user
+                if not app_id or not ep.id:
+                    raise StoreError("ApplicationId and Id are required.")
+                request = ep.to_request()
+                check_request(request)
+                txn.add_names(app_id, _names(request))
+                if user is not None and user.user_id is not None:
+                    shared = _merge(txn.user_attributes(app_id, user.user_id),
+                                    user.user_attributes) or {}
+                    txn.set_user_attributes(app_id, user.user_id, shared)
+                    user = EndpointUser(user_id=user.user_id)
+                txn.put(app_id, attrs.evolve(
+                    ep, user=user, cohort_id=ep.cohort_id or str(self._random.randrange(100)),
+                    creation_date=ep.creation_date or now,
+                    effective_date=ep.effective_date or now,
+                    endpoint_status=ep.endpoint_status or "ACTIVE"))
+                count += 1
+            return count
 
         return self._write(apply)
 

@@ -6,6 +6,7 @@ import datetime as dt
 import http.client
 import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,14 +18,16 @@ from botocore.credentials import Credentials
 from pinpoint_endpoints.testing import Emulator
 from pinpoint_endpoints.testing._backend import Backend
 from pinpoint_endpoints.testing._memory import MemoryBackend
+from pinpoint_endpoints.testing._sqlite import SqliteBackend
 from pinpoint_endpoints.testing._store import Store
 
 
-@pytest.fixture
-def backend() -> Iterator[Backend]:
-    """Where the state lives: THE fixture to parametrise over storage backends (`store` and
-    `emu` both stand on it)."""
-    found = MemoryBackend()
+@pytest.fixture(params=["memory", "sqlite"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """Where the state lives: every test of `store` and `emu` runs over both backends, the
+    in-memory one and a SQLite file."""
+    found: Backend = MemoryBackend() if request.param == "memory" \
+        else SqliteBackend(tmp_path / "state.sqlite")
     yield found
     found.close()
 
