@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from botocore.credentials import Credentials
 
+from tests.faces import FACES
 from tests.loopback import Behaviour, Server
 
 AWS_ENV_PREFIXES = ("AWS_", "BOTO_")
@@ -48,3 +49,10 @@ def serve() -> Iterator[Callable[[Behaviour], Server]]:
         server.close()
 
 
+
+
+@pytest.fixture(params=FACES)
+def face(request: pytest.FixtureRequest) -> str:
+    """Each client face in turn, for suites that hold for both (see `tests.faces`)."""
+    face: str = request.param
+    return face
