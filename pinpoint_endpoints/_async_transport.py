@@ -61,13 +61,18 @@ class AsyncTransport:
         tls: bool | ssl.SSLContext = (
             ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
         )
-        self._session = aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self._limit, ssl=tls),
             cookie_jar=aiohttp.DummyCookieJar(),
             skip_auto_headers=_SKIP,
             auto_decompress=False,
         )
-        return self._session
+        # aiohttp silently resends an idempotent request once when a pooled connection turns
+        # out closed; the retry policy owns every resend (attempt counts, the quota, on_retry),
+        # so that is turned off (no public switch: the attribute is aiohttp's own).
+        session._retry_connection = False
+        self._session = session
+        return session
 
     async def send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes, timeout: Timeout

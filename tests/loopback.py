@@ -51,7 +51,7 @@ class Server:
         with conn:
             conn.settimeout(10)
             try:
-                self.requests.append(_read_request(conn))
+                self.requests.append(read_request(conn))
                 self.behaviour(conn, n, self.stop)
             except OSError:
                 pass
@@ -64,7 +64,7 @@ class Server:
         self.sock.close()
 
 
-def _read_request(conn: socket.socket) -> bytes:
+def read_request(conn: socket.socket) -> bytes:
     """One request, whole: its headers and as many body bytes as ``Content-Length`` says."""
     data = b""
     while b"\r\n\r\n" not in data:
