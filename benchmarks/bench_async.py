@@ -101,9 +101,9 @@ class HttpxTransport:
 
     async def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes,
                    timeout: Any) -> Any:
-        from pinpoint_endpoints._transport import Reply
-
         import httpx
+
+        from pinpoint_endpoints._transport import Reply
 
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         reply = await self._client.request(method, url, headers=headers, content=body or None,

@@ -1,7 +1,7 @@
 """Secrets and personal data: a whole run, on each client face, with DEBUG logging everywhere
-(ours, botocore's, urllib3's, aiohttp's, asyncio's, the emulator's), with errors and retries, leaks no secret key, session token or
-signature, and no full email address or phone number, into the logs, any repr or any
-``str(error)``.
+(ours, botocore's, urllib3's, aiohttp's, asyncio's, the emulator's), with errors and
+retries, leaks no secret key, session token or signature, and no full email address or phone
+number, into the logs, any repr or any ``str(error)``.
 """
 
 from __future__ import annotations
