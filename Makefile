@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 LOWEST := .venv-lowest
+# the async peers of the benchmark pin an older botocore than ours: they get a venv of their own
+PEERS := .venv-bench
 CONSTRAINTS := tests/constraints-lowest.txt
 # the package's own unit tests: no docs, pyright or CLI (those want the dev toolchain or rich)
 CORE_TESTS := $(wildcard tests/test_models.py tests/test_convert.py tests/test_config.py \
@@ -31,7 +33,11 @@ $(VENV)/.installed-cli: pyproject.toml | $(BIN)/python
 # The runtime dependencies at their floors, and the tools the core tests import.
 $(LOWEST)/.installed: pyproject.toml $(CONSTRAINTS) | $(LOWEST)/bin/python
 	$(LOWEST)/bin/python -m pip install --quiet -c $(CONSTRAINTS) -e . \
-		boto3 pytest responses hypothesis
+		boto3 pytest pytest-asyncio responses hypothesis
+	touch $@
+
+$(PEERS)/.installed: | $(PEERS)/bin/python
+	$(PEERS)/bin/python -m pip install --quiet aiobotocore capo-pinpoint
 	touch $@
 
 # pytest includes the docs examples (tests/docs) and pyright in strict mode (tests/test_pyright.py).
@@ -52,11 +58,11 @@ soak: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -m soak -rP
 
 # Side-by-side benchmarks against boto3; writes benchmarks/RESULTS.md (not part of make test).
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev $(PEERS)/.installed
 	$(BIN)/python benchmarks/run.py
 
 demo: $(VENV)/.installed-cli
 	$(BIN)/pinpoint-endpoints demo
 
 clean:
-	rm -rf $(VENV) $(LOWEST) .mypy_cache .ruff_cache .pytest_cache .hypothesis site dist
+	rm -rf $(VENV) $(LOWEST) $(PEERS) .mypy_cache .ruff_cache .pytest_cache .hypothesis site dist

@@ -46,7 +46,7 @@ def floors(url: str, *, rounds: int, calls: int, warmup: int) -> Samples:
     import requests
     import requests.adapters
 
-    from pinpoint_endpoints._client import _USER_AGENT
+    from pinpoint_endpoints._core import _USER_AGENT
 
     target = f"{url}/v1/apps/{clients.APP}/endpoints/{clients.ENDPOINT}"
     headers = {"User-Agent": _USER_AGENT, "amz-sdk-invocation-id": "0" * 36,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_async
 import bench_cold_start
 import bench_emulator
 import clients
@@ -97,6 +98,8 @@ def main() -> int:
         for name, s in floor.items():
             rows.append(row(f"floor, GET via {name}, no signing or parsing (µs)", med(s),
                             med(cpu["GetEndpoint"]["boto3"]), ".0f"))
+        step("async: AsyncClient vs aiobotocore and capo-pinpoint, a process each")
+        rows += bench_async.rows(url, row, quick=q)
         step(f"cold start and peak RSS: {cold_samples} fresh processes each")
         cold = measure.cold_start({k: clients.COLD_START[k].format(url=url)
                                    for k in (*measure.LIBS, "deps")}, env, samples=cold_samples)

@@ -7,7 +7,13 @@ Examples:
     ...         channel_type=pe.ChannelType.EMAIL, address="ann@example.com"))
     ...     print(client.get_endpoint("my-app", "device-1").endpoint_status)
     ACTIVE
+
+`AsyncClient` is imported on first use (``pe.AsyncClient``), so ``import pinpoint_endpoints``
+never imports asyncio or aiohttp.
 """
+
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pinpoint_endpoints._client import Client
 from pinpoint_endpoints._config import CleartextWarning
@@ -44,7 +50,11 @@ from pinpoint_endpoints._models import (
 from pinpoint_endpoints._retry import RetryEvent, RetryPolicy
 from pinpoint_endpoints._version import __version__
 
+if _TYPE_CHECKING:
+    from pinpoint_endpoints._async_client import AsyncClient
+
 __all__ = [
+    "AsyncClient",
     "AttributeType",
     "AttributesResource",
     "BadRequestException",
@@ -77,3 +87,15 @@ __all__ = [
     "ValidationError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> _Any:
+    if name == "AsyncClient":
+        from pinpoint_endpoints._async_client import AsyncClient
+
+        return AsyncClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "AsyncClient"})

@@ -4,21 +4,13 @@ and parses the reply, `_retry.Attempts` decides, `_transport` sends, `_signing` 
 
 from __future__ import annotations
 
-import logging
-import platform
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TypeVar
 
 from pinpoint_endpoints import _operations as ops
-from pinpoint_endpoints._config import (
-    CredentialSource,
-    host_header,
-    resolve_config,
-    warn_if_cleartext,
-)
-from pinpoint_endpoints._errors import TransportError, ValidationError
+from pinpoint_endpoints._core import Face
+from pinpoint_endpoints._errors import TransportError
 from pinpoint_endpoints._models import (
     AttributesResource,
     AttributeType,
@@ -28,92 +20,14 @@ from pinpoint_endpoints._models import (
     EndpointsResponse,
     MessageBody,
 )
-from pinpoint_endpoints._retry import (
-    AdaptiveRateLimiter,
-    Attempts,
-    RetryPolicy,
-    RetryQuota,
-)
-from pinpoint_endpoints._signing import Signer
-from pinpoint_endpoints._transport import Timeout, Transport
-from pinpoint_endpoints._version import __version__
-
-if TYPE_CHECKING:
-    from botocore.credentials import Credentials
+from pinpoint_endpoints._transport import Transport
 
 __all__ = ["Client"]
 
-log: Final = logging.getLogger("pinpoint_endpoints")
-
-DEFAULT_TIMEOUT: Final = (10.0, 60.0)
 T = TypeVar("T")
-_USER_AGENT: Final = (
-    f"pinpoint-endpoints/{__version__} python/{platform.python_version()} "
-    f"{platform.system().lower() or 'unknown'}"
-)
 
 
-class _Shared:
-    """What a client and its `with_options` children share: pool, signer, quota, limiter."""
-
-    def __init__(
-        self,
-        *,
-        region: str | None,
-        profile: str | None,
-        credentials: Credentials | None,
-        endpoint_url: str | None,
-        max_pool_connections: int,
-        retry: RetryPolicy,
-    ) -> None:
-        config = resolve_config(region, profile, endpoint_url)
-        self.config = config
-        self.base_url = config.endpoint_url
-        self.host = host_header(config.endpoint_url)
-        warn_if_cleartext(config.endpoint_url)
-        self.credentials = CredentialSource(credentials, profile)
-        self.signer = Signer(config.region)
-        self.transport = Transport(
-            max_pool_connections=max_pool_connections,
-            verify=config.verify,
-            proxies=config.proxies,
-        )
-        self.quota = RetryQuota(
-            retry.retry_quota, cost=retry.retry_cost, throttle_cost=retry.throttle_retry_cost
-        )
-        self.limiter = AdaptiveRateLimiter(clock=retry.clock)
-        self.closed = False
-
-    def prepare(self, request: ops.Request) -> tuple[str, dict[str, str]]:
-        """The URL and the unsigned headers of one call (the same for every attempt)."""
-        if self.closed:
-            raise ValidationError("this client is closed")
-        headers = {
-            "Host": self.host,
-            "User-Agent": _USER_AGENT,
-            "amz-sdk-invocation-id": str(uuid.uuid4()),
-        }
-        if request.body:
-            headers["Content-Type"] = "application/json"
-            headers["Content-Length"] = str(len(request.body))
-        return self.base_url + request.path, headers
-
-    def sign(self, request: ops.Request, url: str, headers: dict[str, str],
-             attempt: int, max_attempts: int) -> dict[str, str]:
-        """One attempt's signed headers; the credentials are read afresh for each."""
-        headers["amz-sdk-request"] = f"attempt={attempt}; max={max_attempts}"
-        return self.signer.sign(request.method, url, headers, request.body,
-                                self.credentials.current())
-
-    def attempts(self, request: ops.Request, policy: RetryPolicy,
-                 timeout: Timeout) -> Attempts:
-        """The retry decisions for one call."""
-        return Attempts(request.operation, policy, self.quota, self.limiter, timeout,
-                        lambda reply_headers: self.signer.learn_offset(
-                            reply_headers.get("Date")))
-
-
-class Client:
+class Client(Face[Transport]):
     """A client for the Pinpoint Endpoint resource. One instance is safe to share by threads.
 
     Args:
@@ -132,64 +46,9 @@ class Client:
         ...     print(ep.location.city if ep.location else None)
     """
 
-    def __init__(
-        self,
-        region: str | None = None,
-        *,
-        profile: str | None = None,
-        credentials: Credentials | None = None,
-        endpoint_url: str | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        max_pool_connections: int = 10,
-    ) -> None:
-        if max_pool_connections < 1:
-            raise ValidationError("max_pool_connections must be >= 1")
-        self._retry = retry if retry is not None else RetryPolicy()
-        self._timeout = _check_timeout(timeout)
-        self._shared = _Shared(
-            region=region,
-            profile=profile,
-            credentials=credentials,
-            endpoint_url=endpoint_url,
-            max_pool_connections=max_pool_connections,
-            retry=self._retry,
-        )
-
-    @property
-    def region(self) -> str:
-        """The region requests are signed for."""
-        return self._shared.config.region
-
-    @property
-    def endpoint_url(self) -> str:
-        """The base URL requests go to."""
-        return self._shared.config.endpoint_url
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        """This client's retry policy."""
-        return self._retry
-
-    def __repr__(self) -> str:
-        return f"Client(region={self.region!r}, endpoint_url={self.endpoint_url!r})"
-
-    def with_options(
-        self, *, retry: RetryPolicy | None = None, timeout: Timeout | None = None
-    ) -> Client:
-        """A client for one call site with other retry or timeout settings.
-
-        It shares this client's connection pool, credentials, retry quota and clock offset;
-        closing either closes both.
-
-        Examples:
-            >>> patient = client.with_options(retry=RetryPolicy(max_attempts=8))  # doctest: +SKIP
-        """
-        child = object.__new__(Client)
-        child._retry = retry if retry is not None else self._retry
-        child._timeout = _check_timeout(timeout) if timeout is not None else self._timeout
-        child._shared = self._shared
-        return child
+    @classmethod
+    def _transport_factory(cls) -> Callable[..., Transport]:
+        return Transport
 
     def get_endpoint(self, application_id: str, endpoint_id: str) -> EndpointResponse:
         """GetEndpoint: read one endpoint.
@@ -314,7 +173,7 @@ class Client:
             wait, timeout = attempts.begin()
             if wait > 0:
                 policy.sleep(wait)
-            signed = shared.sign(request, url, headers, attempts.attempt, policy.max_attempts)
+            signed = shared.sign(request, url, headers, attempts, shared.credentials.current())
             try:
                 reply = shared.transport.send(request.method, url, signed, request.body, timeout)
             except TransportError as exc:
@@ -325,12 +184,3 @@ class Client:
                 delay = attempts.failed(reply)
             if delay > 0:
                 policy.sleep(delay)
-
-
-def _check_timeout(timeout: Timeout) -> Timeout:
-    values = timeout if isinstance(timeout, tuple) else (timeout,)
-    if not all(isinstance(v, (int, float)) and v > 0 for v in values):
-        raise ValidationError(
-            f"timeout must be positive seconds or a (connect, read) pair, got {timeout!r}"
-        )
-    return timeout

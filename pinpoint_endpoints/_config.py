@@ -95,6 +95,16 @@ class CredentialSource:
             raise CredentialsError("the credentials found have no access key or secret key")
         return frozen
 
+    def may_block(self) -> bool:
+        """Whether `current` may do I/O now: the chain is not searched yet (files, metadata
+        service), or refreshable credentials are due for a refresh. An event loop runs
+        `current` in a thread then, and inline otherwise."""
+        found = self._found
+        if found is None:
+            return True
+        refresh_needed = getattr(found, "refresh_needed", None)
+        return bool(refresh_needed()) if refresh_needed is not None else False
+
     def _resolve(self) -> Credentials:
         if self._profile is None:
             # No explicit profile, so botocore's chain would try the environment first: ask
@@ -278,7 +288,7 @@ def warn_if_cleartext(url: str) -> None:
         f"endpoint_url {url!r} is plain http:// to a non-loopback host: signed requests and "
         "personal data (addresses) would travel unencrypted; use https://",
         CleartextWarning,
-        stacklevel=4,
+        stacklevel=3,
     )
 
 

@@ -19,7 +19,7 @@ import random as _random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Final
 
 import attrs
@@ -94,6 +94,7 @@ class RetryPolicy:
         on_retry: called with a `RetryEvent` before each retry's sleep.
         random: injectable randomness, a float in 0..1 per call (tests pass a constant).
         sleep: injectable sleep, for tests that must not wait.
+        async_sleep: the `AsyncClient`'s sleep; ``None`` is `asyncio.sleep`.
         clock: injectable monotonic clock, in seconds.
 
     Examples:
@@ -115,6 +116,8 @@ class RetryPolicy:
     on_retry: Callable[[RetryEvent], None] | None = attrs.field(default=None, eq=False)
     random: Callable[[], float] = attrs.field(default=_random.random, eq=False, repr=False)
     sleep: Callable[[float], None] = attrs.field(default=time.sleep, eq=False, repr=False)
+    async_sleep: Callable[[float], Awaitable[None]] | None = attrs.field(
+        default=None, eq=False, repr=False)
     clock: Callable[[], float] = attrs.field(default=time.monotonic, eq=False, repr=False)
 
     @max_attempts.validator
@@ -168,6 +171,13 @@ class RetryQuota:
                 return None
             self._tokens -= cost
             return cost
+
+    def refund(self, spent: int) -> None:
+        """Give back exactly what was taken (no success bonus)."""
+        if self.capacity <= 0 or not spent:
+            return
+        with self._lock:
+            self._tokens = min(self.capacity, self._tokens + spent)
 
     def release(self, spent: int) -> None:
         """Refund after a success: what the call spent on retries, or 1 if it spent nothing."""
@@ -358,6 +368,12 @@ class Attempts:
             log.debug("%s -> %s (attempt %d) [request %s]", self.operation, reply.status,
                       self.attempt, reply.headers.get("x-amzn-RequestId", "-"))
         return True
+
+    def cancelled(self) -> None:
+        """The call was abandoned (an asyncio cancellation): give back what its retries took
+        from the quota, so the quota is as it was before the call."""
+        self._quota.refund(self._spent)
+        self._spent = 0
 
     def failed(self, outcome: Reply | TransportError) -> float:
         """The seconds to wait before the next attempt, or raise the error that ends the call."""

@@ -22,7 +22,7 @@ from urllib3.exceptions import SSLError as Urllib3SSLError
 from pinpoint_endpoints._errors import TransportError
 from pinpoint_endpoints._redact import install_log_filters, scrubbing_third_party_logs
 
-__all__ = ["Reply", "Transport"]
+__all__ = ["Reply", "Timeout", "Transport", "where"]
 
 Timeout = float | tuple[float, float]
 
@@ -115,18 +115,18 @@ class Transport:
                     prepared, timeout=timeout, verify=self._verify, proxies=self._proxies
                 )
         except (requests.RequestException, Urllib3Error, OSError) as exc:
-            raise TransportError(f"{_describe(exc)} ({_where(url)})") from exc
+            raise TransportError(f"{_describe(exc)} ({where(url)})") from exc
         try:
             content = response.raw.read(decode_content=True)
         except (Urllib3Error, OSError) as exc:
-            raise TransportError(f"{_describe(exc)} ({_where(url)})") from exc
+            raise TransportError(f"{_describe(exc)} ({where(url)})") from exc
         return Reply(response.status_code, response.headers, content)
 
     def close(self) -> None:
         self._adapter.close()
 
 
-def _where(url: str) -> str:
+def where(url: str) -> str:
     """The scheme and host of ``url``: where the failure happened, without the (id-bearing)
     path."""
     scheme, _, rest = url.partition("://")

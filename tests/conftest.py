@@ -10,6 +10,7 @@ import responses
 from botocore.credentials import Credentials
 
 import pinpoint_endpoints as pe
+from tests.faces import FACES
 from tests.loopback import Behaviour, Server
 
 AWS_ENV_PREFIXES = ("AWS_", "BOTO_")
@@ -64,3 +65,10 @@ def serve() -> Iterator[Callable[[Behaviour], Server]]:
         server.close()
 
 
+
+
+@pytest.fixture(params=FACES)
+def face(request: pytest.FixtureRequest) -> str:
+    """Each client face in turn, for suites that hold for both (see `tests.faces`)."""
+    face: str = request.param
+    return face

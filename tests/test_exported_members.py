@@ -5,7 +5,7 @@ from __future__ import annotations
 import pinpoint_endpoints as pe
 
 CONTRACT = {
-    "Client", "RetryPolicy",
+    "Client", "AsyncClient", "RetryPolicy",
     "EndpointRequest", "EndpointResponse", "EndpointLocation", "EndpointDemographic",
     "EndpointUser", "MessageBody", "ChannelType",
     "PinpointError", "ServiceError", "TransportError", "ValidationError", "ResponseParseError",

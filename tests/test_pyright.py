@@ -45,6 +45,13 @@ EXPECTED = {
     "P24": "Client",
     "P25": "EndpointResponse | None",
     "P26": "Client",
+    "P27": "AsyncClient",
+    "P28": "EndpointResponse",
+    "P29": "MessageBody",
+    "P30": "EndpointsResponse",
+    "P31": "AsyncClient",
+    "P32": "CoroutineType[Any, Any, EndpointResponse]",
+    "P33": "AsyncClient",
 }
 
 

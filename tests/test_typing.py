@@ -20,6 +20,8 @@ EXPECTED = {
     "R8": "dict[str, Any]",
     "R9": "float | None",
     "R10": "str | None",
+    "R11": "pinpoint_endpoints._models.EndpointResponse",
+    "R12": "pinpoint_endpoints._async_client.AsyncClient",
 }
 
 
@@ -40,4 +42,4 @@ def test_mypy_strict_infers_the_documented_types() -> None:
         elif kind == "error":
             errors.append((number, marker[1]))
     assert revealed == EXPECTED, err
-    assert [m for _, m in errors] == ["MISPELT", "MISPELT"], out
+    assert [m for _, m in errors] == ["MISPELT", "MISPELT", "MISPELT"], out

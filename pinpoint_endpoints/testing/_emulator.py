@@ -20,7 +20,7 @@ from pinpoint_endpoints.testing._store import Store
 if TYPE_CHECKING:
     from botocore.credentials import Credentials
 
-    from pinpoint_endpoints import Client
+    from pinpoint_endpoints import AsyncClient, Client
 
 __all__ = ["DEFAULT_ACCESS_KEY", "DEFAULT_SECRET_KEY", "Emulator"]
 
@@ -213,12 +213,27 @@ class Emulator:
         """
         from pinpoint_endpoints import Client
 
+        return Client(**self._client_options(kwargs))
+
+    def async_client(self, **kwargs: Any) -> AsyncClient:
+        """A `pinpoint_endpoints.AsyncClient` for this emulator (needs the ``async`` extra);
+        ``kwargs`` override the defaults.
+
+        Examples:
+            >>> async with emu.async_client() as client:  # doctest: +SKIP
+            ...     await client.get_endpoint("app", "ep-1")
+        """
+        from pinpoint_endpoints import AsyncClient
+
+        return AsyncClient(**self._client_options(kwargs))
+
+    def _client_options(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
         options: dict[str, Any] = {
             "region": self.region, "endpoint_url": self.endpoint_url,
             "credentials": self.credentials,
         }
-        options.update(kwargs)
-        return Client(**options)
+        options.update(overrides)
+        return options
 
     def boto3_client(self, **kwargs: Any) -> Any:
         """A boto3 ``pinpoint`` client for this emulator; ``kwargs`` go to ``Session.client``.

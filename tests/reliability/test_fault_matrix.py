@@ -1,6 +1,7 @@
 """Fault matrix: every operation x every error status x every body form x error header or not.
 
-Each case checks what a caller relies on: the exception class follows the status, the message
+Each case runs on both client faces, against a loopback server answering scripted replies,
+and checks what a caller relies on: the exception class follows the status, the message
 is one readable line taken from whatever the body holds, and the request is sent exactly as
 many times as the retry rules say (429/5xx up to ``max_attempts``, the others once), sleeping
 the throttling or the ordinary backoff in between. Retryable cases are also run once more
@@ -9,21 +10,23 @@ with the fault clearing before the attempts run out: the call then succeeds.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 import pytest
-import responses
 from botocore.credentials import Credentials
 
 import pinpoint_endpoints as pe
+from tests.faces import make
+from tests.loopback import Behaviour, Canned, Server, target
 
-URL = "https://pinpoint.us-east-1.amazonaws.com/v1/apps/app-1/endpoints/ep-1"
+PATH = "/v1/apps/app-1/endpoints/ep-1"
 MAX_ATTEMPTS = 4
 JITTER = 0.5
 
-Call = Callable[[pe.Client], Any]
+Call = Callable[[Any], Any]
 OPERATIONS: dict[str, tuple[str, Call, int, dict[str, Any]]] = {
     "GetEndpoint": ("GET", lambda c: c.get_endpoint("app-1", "ep-1"), 200, {"Id": "ep-1"}),
     "UpdateEndpoint": (
@@ -101,9 +104,16 @@ class Sleeps:
         self.calls.append(seconds)
 
 
-def make_client(creds: Credentials, sleeps: Sleeps) -> pe.Client:
+def make_client(face: str, server: Server, creds: Credentials, sleeps: Sleeps) -> Any:
     policy = pe.RetryPolicy(max_attempts=MAX_ATTEMPTS, sleep=sleeps, random=lambda: JITTER)
-    return pe.Client("us-east-1", credentials=creds, retry=policy)
+    return make(face, endpoint_url=server.url, credentials=creds, retry=policy)
+
+
+def sent(server: Server, method: str) -> int:
+    """The requests the server got, each checked to be ``method`` on the endpoint's path."""
+    assert all(r.startswith(f"{method} ".encode()) and target(r) == PATH
+               for r in server.requests)
+    return len(server.requests)
 
 
 def expected_sleeps(status: int, retries: int) -> list[Any]:
@@ -124,22 +134,21 @@ def reply_headers(status: int, with_header: bool) -> dict[str, str]:
 @pytest.mark.parametrize("status", sorted(CLASSES))
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
 def test_error_reply_gives_class_message_and_retry_count(
-    creds: Credentials, operation: str, status: int, form: str, with_header: bool
+    serve: Callable[[Behaviour], Server], creds: Credentials, face: str, operation: str,
+    status: int, form: str, with_header: bool
 ) -> None:
     method, call, _, _ = OPERATIONS[operation]
     body, shown = body_for(form, status)
     sleeps = Sleeps()
-    with make_client(creds, sleeps) as client, responses.RequestsMock() as mock:
-        mock.add(method, URL, status=status, body=body,
-                 headers=reply_headers(status, with_header))
+    server = serve(Canned((status, reply_headers(status, with_header), body)))
+    with make_client(face, server, creds, sleeps) as client:
         with pytest.raises(pe.PinpointError) as info:
             call(client)
-        sent = len(mock.calls)
     err = info.value
     assert type(err) is CLASSES[status]
     assert isinstance(err, pe.ServiceError)
     attempts = MAX_ATTEMPTS if status in RETRIED else 1
-    assert sent == attempts and err.attempts == attempts
+    assert sent(server, method) == attempts and err.attempts == attempts
     assert sleeps.calls == expected_sleeps(status, attempts - 1)
     assert err.status_code == status and err.operation == operation
     assert err.is_retryable == (status in RETRIED)
@@ -161,18 +170,17 @@ def test_error_reply_gives_class_message_and_retry_count(
 @pytest.mark.parametrize("status", sorted(RETRIED))
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
 def test_a_retryable_fault_that_clears_before_the_last_attempt_succeeds(
-    creds: Credentials, operation: str, status: int, form: str, with_header: bool
+    serve: Callable[[Behaviour], Server], creds: Credentials, face: str, operation: str,
+    status: int, form: str, with_header: bool
 ) -> None:
     method, call, ok_status, ok_body = OPERATIONS[operation]
     body, _ = body_for(form, status)
     sleeps = Sleeps()
-    with make_client(creds, sleeps) as client, responses.RequestsMock() as mock:
-        for _ in range(MAX_ATTEMPTS - 1):
-            mock.add(method, URL, status=status, body=body,
-                     headers=reply_headers(status, with_header))
-        mock.add(method, URL, status=ok_status, json=ok_body)
+    fault = (status, reply_headers(status, with_header), body)
+    server = serve(Canned(*[fault] * (MAX_ATTEMPTS - 1),
+                          (ok_status, {}, json.dumps(ok_body).encode())))
+    with make_client(face, server, creds, sleeps) as client:
         result = call(client)
-        sent = len(mock.calls)
     assert result.to_dict() == ok_body
-    assert sent == MAX_ATTEMPTS
+    assert sent(server, method) == MAX_ATTEMPTS
     assert sleeps.calls == expected_sleeps(status, MAX_ATTEMPTS - 1)

@@ -1,22 +1,21 @@
 """Fuzzing with Hypothesis: any 2xx body yields a model or `ResponseParseError`; any id yields
 `ValidationError` or a request whose path segment decodes back to exactly that id.
 
-Every example goes through the whole client (responses at the HTTP layer), so the parse path
-users hit is the one fuzzed.
+Every example goes through the whole client, on each face, to a loopback server answering the
+example's reply, so the parse path users hit is the one fuzzed.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import socket
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import attrs
 import pytest
-import requests
-import responses
 from botocore.credentials import Credentials
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -24,13 +23,13 @@ from hypothesis.control import currently_in_test_context, event
 
 import pinpoint_endpoints as pe
 from pinpoint_endpoints.testing import Emulator
+from tests.faces import make
+from tests.loopback import Behaviour, Canned, Server, target
 
-HOST = "https://pinpoint.us-east-1.amazonaws.com"
-ANY_URL = HOST + "/v1/apps/"
 FUZZ = settings(max_examples=300, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-Call = Callable[[pe.Client], Any]
+Call = Callable[[Any], Any]
 OPERATIONS: dict[str, tuple[str, type[Any], Call]] = {
     "GetEndpoint": ("GET", pe.EndpointResponse, lambda c: c.get_endpoint("app", "ep")),
     "UpdateEndpoint": ("PUT", pe.MessageBody,
@@ -42,27 +41,31 @@ SUCCESS = st.sampled_from([200, 201, 202, 203, 206, 299])
 
 
 class Replies:
-    """A `responses` callback answering whatever the current example sets."""
+    """What the loopback server answers: whatever the current example sets; the request
+    targets it got, in order."""
+
+    server: Server
 
     def __init__(self) -> None:
         self.status = 200
         self.body = b""
-        self.urls: list[str] = []
 
-    def __call__(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-        assert request.url is not None
-        self.urls.append(request.url)
-        return self.status, {"x-amzn-RequestId": "fuzz-rid"}, self.body
+    @property
+    def urls(self) -> list[str]:
+        return [target(r) for r in self.server.requests]
+
+    def __call__(self, conn: socket.socket, n: int, stop: threading.Event) -> None:
+        Canned((self.status, {"x-amzn-RequestId": "fuzz-rid"}, self.body))(conn, n, stop)
 
 
 @pytest.fixture
-def fuzz_client(creds: Credentials) -> Iterator[tuple[pe.Client, Replies]]:
+def fuzz_client(
+    serve: Callable[[Behaviour], Server], creds: Credentials, face: str
+) -> Iterator[tuple[Any, Replies]]:
     replies = Replies()
+    replies.server = serve(replies)
     policy = pe.RetryPolicy(max_attempts=1)
-    with pe.Client("us-east-1", credentials=creds, retry=policy) as client, \
-            responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        for method in ("GET", "PUT", "DELETE"):
-            mock.add_callback(method, re.compile(re.escape(ANY_URL) + ".*"), callback=replies)
+    with make(face, endpoint_url=replies.server.url, credentials=creds, retry=policy) as client:
         yield client, replies
 
 
@@ -72,7 +75,7 @@ def tally(name: str) -> None:
         event(name)
 
 
-def outcome(client: pe.Client, operation: str) -> Any:
+def outcome(client: Any, operation: str) -> Any:
     """The call's result, or the `ResponseParseError` it raised; anything else escapes."""
     _, model, call = OPERATIONS[operation]
     try:
@@ -121,7 +124,7 @@ BODIES = st.binary(max_size=400) | damaged_json()
 @example(operation="UpdateEndpoint", status=204, body=b"")
 @example(operation="DeleteEndpoint", status=202, body=b'{"Id": "\xed\xa0\x80"}')  # bad UTF-8
 def test_arbitrary_bytes_give_a_model_or_a_parse_error(
-    fuzz_client: tuple[pe.Client, Replies], operation: str, status: int, body: bytes
+    fuzz_client: tuple[Any, Replies], operation: str, status: int, body: bytes
 ) -> None:
     client, replies = fuzz_client
     replies.status, replies.body = status, body
@@ -134,7 +137,7 @@ def test_arbitrary_bytes_give_a_model_or_a_parse_error(
 @FUZZ
 @given(operation=st.sampled_from(sorted(OPERATIONS)), status=SUCCESS, data=JSON)
 def test_arbitrary_json_gives_a_model_or_a_parse_error(
-    fuzz_client: tuple[pe.Client, Replies], operation: str, status: int, data: Any
+    fuzz_client: tuple[Any, Replies], operation: str, status: int, data: Any
 ) -> None:
     client, replies = fuzz_client
     replies.status, replies.body = status, json.dumps(data).encode()
@@ -182,7 +185,7 @@ def shaped(model: type[Any]) -> st.SearchStrategy[dict[str, Any]]:
 @FUZZ
 @given(operation=st.sampled_from(sorted(OPERATIONS)), data=st.data())
 def test_json_of_the_documented_shape_parses_without_loss_or_names_the_bad_field(
-    fuzz_client: tuple[pe.Client, Replies], operation: str, data: st.DataObject
+    fuzz_client: tuple[Any, Replies], operation: str, data: st.DataObject
 ) -> None:
     client, replies = fuzz_client
     _, model, _ = OPERATIONS[operation]
@@ -232,7 +235,7 @@ def refused(value: str, *, endpoint: bool) -> bool:
 
 def check_path(url: str, app: str, ep: str) -> None:
     parts = urlsplit(url)
-    assert url.startswith(ANY_URL)
+    assert url.startswith("/v1/apps/")
     assert parts.query == "" and parts.fragment == ""
     segments = parts.path.split("/")
     assert len(segments) == 6, segments
@@ -247,12 +250,12 @@ def check_path(url: str, app: str, ep: str) -> None:
 @given(app=st.sampled_from(["app"]) | IDS, ep=IDS,
        operation=st.sampled_from(sorted(OPERATIONS)))
 def test_any_id_is_refused_or_sent_inside_its_own_path_segment(
-    fuzz_client: tuple[pe.Client, Replies], app: str, ep: str, operation: str
+    fuzz_client: tuple[Any, Replies], app: str, ep: str, operation: str
 ) -> None:
     client, replies = fuzz_client
     method = OPERATIONS[operation][0]
     replies.status, replies.body = 200, b"{}"
-    replies.urls.clear()
+    replies.server.requests.clear()
     calls: dict[str, Call] = {
         "GET": lambda c: c.get_endpoint(app, ep),
         "PUT": lambda c: c.update_endpoint(app, ep, pe.EndpointRequest()),
@@ -272,7 +275,7 @@ def test_any_id_is_refused_or_sent_inside_its_own_path_segment(
 
 
 def test_the_float_fields_keep_their_value_through_the_client(
-    fuzz_client: tuple[pe.Client, Replies],
+    fuzz_client: tuple[Any, Replies],
 ) -> None:
     """The round trip above compares floats exactly; make sure a float really is parsed."""
     client, replies = fuzz_client
@@ -297,7 +300,7 @@ def test_the_float_fields_keep_their_value_through_the_client(
     ],
 )
 def test_a_parse_error_names_the_key_exactly_as_sent(
-    fuzz_client: tuple[pe.Client, Replies], operation: str, body: dict[str, Any], path: str
+    fuzz_client: tuple[Any, Replies], operation: str, body: dict[str, Any], path: str
 ) -> None:
     client, replies = fuzz_client
     replies.body = json.dumps(body).encode()
@@ -321,8 +324,8 @@ def emulator() -> Iterator[Emulator]:
         yield emu
 
 
-def put_then_get_each(emu: Emulator, app: str, ids: list[str]) -> None:
-    with emu.client(retry=pe.RetryPolicy(max_attempts=1)) as client:
+def put_then_get_each(face: str, emu: Emulator, app: str, ids: list[str]) -> None:
+    with make(face, emu, retry=pe.RetryPolicy(max_attempts=1)) as client:
         for n, ep in enumerate(ids):
             client.update_endpoint(app, ep, pe.EndpointRequest(attributes={"n": [str(n)]}))
         # the last write to each (case-insensitive) id wins; the first spelling names it
@@ -336,9 +339,9 @@ def put_then_get_each(emu: Emulator, app: str, ids: list[str]) -> None:
     assert set(emu.endpoints(app)) == set(first.values())  # nothing else was created
 
 
-def test_weird_ids_round_trip_through_the_emulator(emulator: Emulator) -> None:
+def test_weird_ids_round_trip_through_the_emulator(emulator: Emulator, face: str) -> None:
     before = len(emulator.requests)
-    put_then_get_each(emulator, "weird-app", WEIRD)
+    put_then_get_each(face, emulator, f"weird-app-{face}", WEIRD)
     for request in emulator.requests[before:]:
         segments = request.path.split("/")
         assert len(segments) == 6 and segments[:3] == ["", "v1", "apps"], request.path
@@ -352,6 +355,6 @@ _apps = iter(range(10**9))
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ids=st.lists(VALID_IDS, min_size=1, max_size=6))
 def test_any_valid_ids_address_their_own_endpoints_on_the_emulator(
-    emulator: Emulator, ids: list[str]
+    emulator: Emulator, face: str, ids: list[str]
 ) -> None:
-    put_then_get_each(emulator, f"fuzz-app-{next(_apps)}", ids)
+    put_then_get_each(face, emulator, f"fuzz-app-{next(_apps)}", ids)

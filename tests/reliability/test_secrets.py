@@ -1,7 +1,7 @@
-"""Secrets and personal data: a whole run with DEBUG logging everywhere (ours, botocore's,
-urllib3's, the emulator's), with errors and retries, leaks no secret key, session token or
-signature, and no full email address or phone number, into the logs, any repr or any
-``str(error)``.
+"""Secrets and personal data: a whole run, on each client face, with DEBUG logging everywhere
+(ours, botocore's, urllib3's, aiohttp's, asyncio's, the emulator's), with errors and
+retries, leaks no secret key, session token or signature, and no full email address or phone
+number, into the logs, any repr or any ``str(error)``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from botocore.credentials import Credentials, RefreshableCredentials
 import pinpoint_endpoints as pe
 from pinpoint_endpoints.testing import Emulator
 from pinpoint_endpoints.testing._sigv4 import verify
+from tests.faces import make
 
 ACCESS_KEY = "AKIDLEAKCHECK0000001"
 SECRET_KEY = "Secret/LeakCheck+Value0123456789abcdefXYZ"
@@ -50,7 +51,8 @@ def leaks(text: str, signatures: set[str]) -> list[str]:
 @pytest.fixture
 def debug_everywhere(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
     loggers = ["", "pinpoint_endpoints", "pinpoint_endpoints.testing", "botocore",
-               "botocore.auth", "botocore.credentials", "urllib3", "urllib3.connectionpool"]
+               "botocore.auth", "botocore.credentials", "urllib3", "urllib3.connectionpool",
+               "aiohttp", "aiohttp.client", "aiohttp.internal", "asyncio"]
     with caplog.at_level(logging.DEBUG):
         for name in loggers:
             caplog.set_level(logging.DEBUG, logger=name)
@@ -74,7 +76,7 @@ def signatures(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 
 
 def test_a_whole_run_with_errors_and_retries_leaks_nothing(
-    debug_everywhere: pytest.LogCaptureFixture, signatures: set[str]
+    debug_everywhere: pytest.LogCaptureFixture, signatures: set[str], face: str
 ) -> None:
     events: list[pe.RetryEvent] = []
     shown: list[str] = []  # every repr and str(error) a user could print
@@ -92,10 +94,10 @@ def test_a_whole_run_with_errors_and_retries_leaks_nothing(
     policy = pe.RetryPolicy(max_attempts=4, base=0.001, throttle_base=0.001,
                             on_retry=events.append)
     with Emulator(keys=keys, seed=3) as emu, \
-            emu.client(credentials=creds, retry=policy) as client:
+            make(face, emu, credentials=creds, retry=policy) as client:
         shown += [repr(emu), repr(client), repr(client.retry_policy), repr(emu.faults)]
-        static = emu.client(credentials=Credentials(ACCESS_KEY, SECRET_KEY, TOKEN),
-                            retry=policy)
+        static = make(face, emu, credentials=Credentials(ACCESS_KEY, SECRET_KEY, TOKEN),
+                      retry=policy)
         shown.append(repr(static))
 
         def attempt(call: Any, *args: Any) -> Any:
@@ -151,7 +153,8 @@ def test_a_whole_run_with_errors_and_retries_leaks_nothing(
     assert len(events) >= 12 and signatures
     assert raised == {pe.BadRequestException, pe.ServiceError, pe.TransportError,
                       pe.ResponseParseError, pe.ValidationError, pe.NotFoundException}
-    assert any(r.levelno == logging.DEBUG and r.name.startswith("urllib3")
+    third_party = "urllib3" if face == "sync" else "asyncio"
+    assert any(r.levelno == logging.DEBUG and r.name.startswith(third_party)
                for r in debug_everywhere.records)  # and third-party DEBUG logs were on
     bad = [(leaks(t, signatures), t) for t in shown if leaks(t, signatures)]
     assert bad == []

@@ -45,14 +45,14 @@ def test_the_emulator_under_load_for_a_minute(monkeypatch: pytest.MonkeyPatch) -
         with Emulator(seed=11) as emu, \
                 emu.client(retry=policy, max_pool_connections=THREADS, timeout=30.0) as client:
             emu.faults.random(rate=0.05, kinds=("throttle", "reset"), seed=11)
-            workers = [Worker(n, client, seed=11) for n in range(THREADS)]
+            workers = [Worker(n, seed=11) for n in range(THREADS)]
             stop = threading.Event()
 
             def run(worker: Worker) -> None:
                 seq = 0
                 try:
                     while not stop.is_set():
-                        worker.one(seq)
+                        worker.one(client, seq)
                         seq += 1
                 except BaseException as exc:
                     worker.escaped.append(exc)

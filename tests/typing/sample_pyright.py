@@ -75,3 +75,14 @@ def configure() -> None:
         reveal_type(emu.get("app", "ep"))  # P25
         reveal_type(client.with_options(timeout=5.0))  # P26
         print(where(client, "app", "ep"), handle(client))
+
+
+async def in_asyncio(emu: Emulator) -> None:
+    async with pe.AsyncClient("us-east-1", timeout=5.0) as client:
+        reveal_type(client)  # P27
+        reveal_type(await client.get_endpoint("app", "ep"))  # P28
+        reveal_type(await client.update_endpoints_batch("app", []))  # P29
+        reveal_type(await client.get_user_endpoints("app", "ann"))  # P30
+        reveal_type(client.with_options(retry=pe.RetryPolicy()))  # P31
+        reveal_type(client.get_endpoint("app", "ep"))  # P32
+    reveal_type(emu.async_client())  # P33

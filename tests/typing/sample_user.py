@@ -26,3 +26,9 @@ def use(client: pe.Client) -> None:
     except pe.TooManyRequestsException as exc:
         reveal_type(exc.retry_after)  # R9
         reveal_type(exc.request_id)  # R10
+
+
+async def in_asyncio(client: pe.AsyncClient) -> None:
+    reveal_type(await client.get_endpoint("app", "ep"))  # R11
+    reveal_type(client.with_options(timeout=1.0))  # R12
+    await client.get_endpoint("app")  # MISPELT
