@@ -30,9 +30,10 @@ $(VENV)/.installed-cli: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[cli]'
 	touch $@
 
-# The runtime dependencies at their floors, and the tools the core tests import.
+# The runtime dependencies and the async extra at their floors, and the tools the core tests
+# import.
 $(LOWEST)/.installed: pyproject.toml $(CONSTRAINTS) | $(LOWEST)/bin/python
-	$(LOWEST)/bin/python -m pip install --quiet -c $(CONSTRAINTS) -e . \
+	$(LOWEST)/bin/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[async]' \
 		boto3 pytest pytest-asyncio responses hypothesis
 	touch $@
 

@@ -13,7 +13,8 @@ _REQUIREMENT = re.compile(r'"([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?>=([0-9][^",;\s]*)"
 def declared(block: str) -> dict[str, str]:
     """Each ``name>=floor`` of pyproject's list ``block = [...]`` (e.g. ``dependencies``)."""
     text = (ROOT / "pyproject.toml").read_text()
-    found = re.search(rf"^{re.escape(block)} = \[(.*?)^\]", text, re.DOTALL | re.MULTILINE)
+    found = re.search(rf"^{re.escape(block)} = \[(.*?)\]\s*(?:#[^\n]*)?$", text,
+                      re.DOTALL | re.MULTILINE)
     assert found is not None, f"no {block} list in pyproject.toml"
     return dict(_REQUIREMENT.findall(found.group(1)))
 
@@ -35,6 +36,11 @@ def test_boto3_is_tested_at_its_floor_which_is_botocores() -> None:
     assert pinned()["boto3"] == floor == declared("dependencies")["botocore"]
 
 
+def test_the_async_extra_is_tested_at_its_floor() -> None:
+    extra = declared("async")
+    assert {name: pinned().get(name) for name in extra} == extra
+
+
 def test_nothing_is_pinned_that_pyproject_does_not_declare() -> None:
-    every = {**declared("dependencies"), **declared("dev")}
+    every = {**declared("dependencies"), **declared("async"), **declared("dev")}
     assert set(pinned()) <= set(every)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
+from pinpoint_endpoints._errors import PinpointError, ValidationError
 from pinpoint_endpoints._models import EndpointResponse
 from pinpoint_endpoints.testing._backend import Backend
 from pinpoint_endpoints.testing._faults import Faults, RateLimiter
@@ -28,6 +29,10 @@ DEFAULT_ACCESS_KEY: Final = "AKIAEMULATOREXAMPLE1"
 DEFAULT_SECRET_KEY: Final = "emulator/secret/EXAMPLEKEY"  # noqa: S105 - a documented test key
 LOOPBACK: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
+
+
+class EmulatorStateError(PinpointError, RuntimeError):
+    """The emulator is not in a state for that: not running, already running, or closed."""
 
 class Emulator:
     """A local Amazon Pinpoint Endpoint service: a real HTTP/1.1 server with the service's
@@ -84,9 +89,9 @@ class Emulator:
         load: str | os.PathLike[str] | None = None,
     ) -> None:
         if keys is not None and not keys:
-            raise ValueError("keys must hold at least one access key -> secret pair")
+            raise ValidationError("keys must hold at least one access key -> secret pair")
         if propagation_delay < 0:
-            raise ValueError("propagation_delay must be >= 0")
+            raise ValidationError("propagation_delay must be >= 0")
         self.host = host
         self.region = region
         self.verify_signatures = verify_signatures
@@ -95,7 +100,7 @@ class Emulator:
         self._rate_limits = dict(rate_limits or {})
         RateLimiter(self._rate_limits)  # refuse an unknown operation or a bad rate now
         if backend is not None and (db is not None or restore is not None):
-            raise ValueError("give backend, or db and restore, not both")
+            raise ValidationError("give backend, or db and restore, not both")
         self.db = None if db is None else os.fspath(db)
         """The SQLite file holding the state, or ``None`` when it is in memory."""
         self._closed = False
@@ -126,9 +131,9 @@ class Emulator:
         """Bind and serve in a background thread. Returns ``self``."""
         with self._lock:
             if self._server is not None:
-                raise RuntimeError("this emulator is already running")
+                raise EmulatorStateError("this emulator is already running")
             if self._closed:
-                raise RuntimeError("this emulator is closed")
+                raise EmulatorStateError("this emulator is closed")
             server = EmulatorServer(
                 (self.host, self._port),
                 store=self._store,
@@ -292,7 +297,7 @@ class Emulator:
     def _running(self) -> EmulatorServer:
         server = self._server
         if server is None:
-            raise RuntimeError("the emulator is not running: use `with Emulator() as emu:`")
+            raise EmulatorStateError("the emulator is not running: use `with Emulator() as emu:`")
         return server
 
 

@@ -24,6 +24,7 @@ from typing import Final
 
 import attrs
 
+from pinpoint_endpoints._errors import ValidationError
 from pinpoint_endpoints._operations import OPERATIONS
 
 __all__ = ["Fault", "Faults", "RateLimiter"]
@@ -53,7 +54,7 @@ class Fault:
 
 def _operation(name: str | None) -> str | None:
     if name is not None and name not in OPERATIONS:
-        raise ValueError(f"operation must be one of {', '.join(OPERATIONS)}, got {name!r}")
+        raise ValidationError(f"operation must be one of {', '.join(OPERATIONS)}, got {name!r}")
     return name
 
 
@@ -77,7 +78,7 @@ class Faults:
 
     def _add(self, fault: Fault, n: int, operation: str | None) -> None:
         if n < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
+            raise ValidationError(f"n must be >= 0, got {n}")
         fault = attrs.evolve(fault, operation=_operation(operation))
         with self._lock:
             self._queue.extend([fault] * n)
@@ -108,7 +109,7 @@ class Faults:
                 status (none for statuses the service does not model, unless ``body`` is None).
         """
         if not 100 <= status <= 599:
-            raise ValueError(f"status must be an HTTP status, got {status}")
+            raise ValidationError(f"status must be an HTTP status, got {status}")
         fault = Fault(
             kind="fail", status=status, body=body, headers=dict(headers or {}),
             error_type=error_type,
@@ -118,7 +119,7 @@ class Faults:
     def delay(self, seconds: float, n: int = 1, *, operation: str | None = None) -> None:
         """Wait ``seconds`` before handling each of the next ``n`` requests (normally)."""
         if seconds < 0:
-            raise ValueError(f"seconds must be >= 0, got {seconds}")
+            raise ValidationError(f"seconds must be >= 0, got {seconds}")
         self._add(Fault(kind="delay", seconds=seconds), n, operation)
 
     def reset(self, n: int = 1, *, operation: str | None = None) -> None:
@@ -139,10 +140,10 @@ class Faults:
         from ``kinds`` (``"throttle"``, ``"500"``, ``"503"``, ``"reset"``, ``"truncate"``).
         Queued faults go first. `clear` stops it; ``rate=0`` too."""
         if not 0.0 <= rate <= 1.0:
-            raise ValueError(f"rate must be within 0..1, got {rate}")
+            raise ValidationError(f"rate must be within 0..1, got {rate}")
         unknown = set(kinds) - RANDOM_KINDS
         if unknown or not kinds:
-            raise ValueError(f"kinds must be among {sorted(RANDOM_KINDS)}, got {list(kinds)}")
+            raise ValidationError(f"kinds must be among {sorted(RANDOM_KINDS)}, got {list(kinds)}")
         with self._lock:
             self._random = (rate, tuple(kinds), random.Random(seed)) if rate > 0 else None
 
@@ -197,7 +198,7 @@ class RateLimiter:
         for name, rate in rates.items():
             _operation(name)
             if rate <= 0:
-                raise ValueError(f"rate for {name} must be > 0, got {rate}")
+                raise ValidationError(f"rate for {name} must be > 0, got {rate}")
         self._rates = dict(rates)
         self._clock = clock
         self._lock = threading.Lock()

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import pinpoint_endpoints as pe
 from pinpoint_endpoints import (
     EndpointRequest,
     InternalServerErrorException,
@@ -126,14 +127,27 @@ def test_random_faults_under_concurrency_never_change_state() -> None:
 
 def test_fault_arguments_are_checked() -> None:
     faults = Faults()
-    with pytest.raises(ValueError):
+    with pytest.raises(pe.ValidationError):
         faults.fail(42)
-    with pytest.raises(ValueError):
+    with pytest.raises(pe.ValidationError):
         faults.random(1.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(pe.ValidationError):
         faults.random(0.5, kinds=("explode",))
-    with pytest.raises(ValueError):
+    with pytest.raises(pe.ValidationError):
         faults.delay(-1)
+
+
+def test_emulator_misuse_raises_the_package_s_errors() -> None:
+    with pytest.raises(pe.ValidationError, match="keys"):
+        Emulator(keys={})
+    with pytest.raises(pe.ValidationError, match="propagation_delay"):
+        Emulator(propagation_delay=-1.0)
+    emu = Emulator()
+    with pytest.raises(pe.PinpointError, match="not running"):
+        _ = emu.endpoint_url
+    with emu:
+        with pytest.raises(pe.PinpointError, match="already running"):
+            emu.start()
 
 
 def test_rate_limiter_refills_over_time() -> None:
