@@ -23,7 +23,10 @@ def test_fixtures_work_in_a_users_suite(pytester: pytest.Pytester) -> None:
             assert pinpoint_emulator.endpoints("app") == {}
         """
     )
-    # No conftest and no -p: the installed ``pytest11`` entry point provides the fixtures.
+    # No conftest and no -p: the installed ``pytest11`` entry point provides the fixtures. The
+    # dev environment has pytest-asyncio, which warns (an error under -W error) in any suite
+    # that leaves its loop scope unset: the suite sets it, as its users must.
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     result = pytester.runpytest_subprocess("-W", "error")
     result.assert_outcomes(passed=2)
 
