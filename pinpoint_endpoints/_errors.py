@@ -27,7 +27,6 @@ Examples:
 from __future__ import annotations
 
 import email.utils
-import html
 import json
 import re
 import time
@@ -279,6 +278,8 @@ def _message_and_request_id(status: int, body: bytes) -> tuple[str, str | None]:
     found = _MESSAGE_IN_TEXT.search(text)
     if found:
         return _short(found.group(1).replace('\\"', '"')), None
+    import html  # only for a body that is not JSON: not worth a cold start's millisecond
+
     title = _TITLE.search(text)
     if title and title.group(1).strip():
         return _short(html.unescape(title.group(1))), None

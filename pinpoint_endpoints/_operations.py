@@ -19,8 +19,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, Generic, TypeVar
 from urllib.parse import quote, unquote
 
-import attrs
-
 from pinpoint_endpoints import _convert
 from pinpoint_endpoints._errors import ResponseParseError, ValidationError
 from pinpoint_endpoints._models import (
@@ -34,7 +32,7 @@ from pinpoint_endpoints._models import (
     MessageBody,
     UpdateAttributesRequest,
 )
-from pinpoint_endpoints._redact import redact_text
+from pinpoint_endpoints._redact import redact_text, scrub_url_text
 
 __all__ = [
     "MAX_BATCH_ITEMS",
@@ -61,21 +59,23 @@ _BAD_ENDPOINT_CHARS: Final = frozenset("${}")
 _STRICT_PARAMS: Final = frozenset({"endpoint-id", "user-id"})
 
 
-@attrs.frozen
 class Operation(Generic[T]):
-    """One row of the table.
+    """One row of the table (a plain class: an attrs one costs a millisecond of every cold
+    start to define, and the rows are never compared but by identity).
 
     ``path`` is the service's URI template; its ``{name}`` segments are the path parameters,
     named as on the wire (``application-id``); the Python argument is the snake_case spelling.
     """
 
-    name: str
-    method: str
-    path: str
-    input: type[Any] | None
-    output: type[T]
-    status: int
-    doc: str = ""
+    __slots__ = ("doc", "input", "method", "name", "output", "path", "status")
+
+    def __init__(self, name: str, method: str, path: str, input: type[Any] | None,
+                 output: type[T], status: int, doc: str = "") -> None:
+        self.name, self.method, self.path, self.doc = name, method, path, doc
+        self.input, self.output, self.status = input, output, status
+
+    def __repr__(self) -> str:
+        return f"Operation({self.name!r}, {self.method} {self.path} -> {self.status})"
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -132,14 +132,16 @@ OPERATIONS: Final[Mapping[str, Operation[Any]]] = {
 }
 
 
-@attrs.frozen
 class Request:
     """What one call sends, before signing: method, percent-encoded path and JSON body."""
 
-    operation: str
-    method: str
-    path: str
-    body: bytes = b""
+    __slots__ = ("body", "method", "operation", "path")
+
+    def __init__(self, operation: str, method: str, path: str, body: bytes = b"") -> None:
+        self.operation, self.method, self.path, self.body = operation, method, path, body
+
+    def __repr__(self) -> str:  # the path holds ids, which may be emails: masked
+        return f"Request({self.operation!r}, {self.method} {scrub_url_text(self.path)!r})"
 
 
 def _segment(name: str, value: object, *, strict: bool) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
 import requests
 import requests.adapters
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -27,13 +26,16 @@ __all__ = ["Reply", "Timeout", "Transport", "where"]
 Timeout = float | tuple[float, float]
 
 
-@attrs.frozen
 class Reply:
-    """A complete HTTP reply."""
+    """A complete HTTP reply (a plain class: it is made once an attempt)."""
 
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    def __repr__(self) -> str:
+        return f"Reply({self.status}, <{len(self.body)} bytes>)"
 
 
 class _LeanAdapter(requests.adapters.HTTPAdapter):
