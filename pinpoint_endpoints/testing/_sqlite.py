@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
+from pinpoint_endpoints._errors import PinpointError
 from pinpoint_endpoints._models import EndpointResponse
 from pinpoint_endpoints.testing._attributes import KINDS
 from pinpoint_endpoints.testing._backend import Backend, Txn, View
@@ -76,7 +77,7 @@ SCHEMA_VERSION: Final = len(MIGRATIONS)
 _TABLES: Final = ("endpoints", "users", "names", "removed")
 
 
-class StateFileError(Exception):
+class StateFileError(PinpointError):
     """The emulator's state file cannot be used: not a database, not the emulator's, written
     by a newer version, or not writable. The file is left untouched."""
 

@@ -190,8 +190,9 @@ def test_a_file_that_is_not_our_database_is_refused_untouched(
     path = tmp_path / "state.sqlite"
     make(path)  # type: ignore[operator]
     before = path.read_bytes()
-    with pytest.raises(StateFileError, match=message):
+    with pytest.raises(StateFileError, match=message) as info:
         Emulator(db=path)
+    assert isinstance(info.value, PinpointError)  # everything the package raises is one
     assert main(["serve", "--port", "0", "--db", str(path)]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1  # one line, no traceback
