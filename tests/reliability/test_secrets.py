@@ -129,6 +129,23 @@ def test_a_whole_run_with_errors_and_retries_leaks_nothing(
             emu.faults.truncate(1)
             assert isinstance(attempt(static.get_endpoint, app, ep),
                               pe.EndpointResponse)
+        # the family: a user id that is an email, batch items whose ids are phone numbers
+        items = [pe.EndpointBatchItem(id=PHONE_ID, channel_type="SMS", address=PHONE,
+                                      user=pe.EndpointUser(user_id=EMAIL)),
+                 pe.EndpointBatchItem(id=EMAIL_ID, channel_type="EMAIL", address=EMAIL_ID,
+                                      user=pe.EndpointUser(user_id=EMAIL))]
+        shown.append(repr(items))
+        emu.faults.throttle(1)
+        assert isinstance(attempt(client.update_endpoints_batch, "app", items), pe.MessageBody)
+        emu.faults.fail(500, 1)
+        assert isinstance(attempt(client.get_user_endpoints, "app", EMAIL), pe.EndpointsResponse)
+        emu.faults.reset(1)
+        attempt(client.remove_attributes, "app", pe.AttributeType.ENDPOINT_USER_ATTRIBUTES,
+                ["Plan"])
+        assert isinstance(attempt(client.delete_user_endpoints, "app", EMAIL),
+                          pe.EndpointsResponse)
+        attempt(client.get_user_endpoints, "app", EMAIL)             # 404 now
+        attempt(client.get_user_endpoints, "app", EMAIL + "$")       # ValidationError
         # errors of every kind, each carrying personal data where a server might echo it
         emu.faults.fail(400, 1, body=f'{{"Message": "Invalid address {PHONE} / {EMAIL}"}}'
                         .encode())
