@@ -20,7 +20,13 @@ from pinpoint_endpoints._config import (
     warn_if_cleartext,
 )
 from pinpoint_endpoints._errors import ValidationError
-from pinpoint_endpoints._retry import AdaptiveRateLimiter, Attempts, RetryPolicy, RetryQuota
+from pinpoint_endpoints._retry import (
+    AdaptiveRateLimiter,
+    Attempts,
+    RetryPolicy,
+    RetryQuota,
+    whole_number,
+)
 from pinpoint_endpoints._signing import Signer
 from pinpoint_endpoints._version import __version__
 
@@ -103,10 +109,7 @@ class Face(Generic[TransportT]):
         max_pool_connections: int = 10,
     ) -> None:
         factory = self._transport_factory()
-        if not isinstance(max_pool_connections, int) or isinstance(max_pool_connections, bool) \
-                or max_pool_connections < 1:
-            raise ValidationError(
-                f"max_pool_connections must be a whole number >= 1, got {max_pool_connections!r}")
+        whole_number("max_pool_connections", max_pool_connections, 1)
         self._retry = retry if retry is not None else RetryPolicy()
         self._timeout = check_timeout(timeout)
         config = resolve_config(region, profile, endpoint_url)

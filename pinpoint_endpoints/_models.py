@@ -14,7 +14,7 @@ Examples:
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -164,6 +164,17 @@ class _EndpointFields(_Model):
     metrics: dict[str, float] | None = None
     user: EndpointUser | None = None
 
+    def to_request(self) -> EndpointRequest:
+        """The `EndpointRequest` that would write these settings: an `EndpointResponse`'s or an
+        `EndpointBatchItem`'s, without the id and the fields the service sets itself.
+
+        Examples:
+            >>> ep = EndpointResponse(id="e1", address="+12065550100", cohort_id="7")
+            >>> ep.to_request() == EndpointRequest(address="+12065550100")
+            True
+        """
+        return EndpointRequest(**{name: getattr(self, name) for name in _REQUEST_FIELDS})
+
 
 @attrs.frozen(kw_only=True)
 class EndpointRequest(_EndpointFields):
@@ -177,6 +188,9 @@ class EndpointRequest(_EndpointFields):
     """
 
 
+_REQUEST_FIELDS: Final = tuple(f.name for f in attrs.fields(EndpointRequest))
+
+
 @attrs.frozen(kw_only=True)
 class EndpointResponse(_EndpointFields):
     """An endpoint as GetEndpoint and DeleteEndpoint return it."""
@@ -185,18 +199,6 @@ class EndpointResponse(_EndpointFields):
     id: str | None = attrs.field(default=None, repr=redact_text)
     cohort_id: str | None = None
     creation_date: str | None = None
-
-    def to_request(self) -> EndpointRequest:
-        """The `EndpointRequest` that would write this endpoint's settings back.
-
-        Examples:
-            >>> ep = EndpointResponse(id="e1", address="+12065550100", cohort_id="7")
-            >>> ep.to_request() == EndpointRequest(address="+12065550100")
-            True
-        """
-        names = attrs.fields_dict(EndpointRequest)
-        return EndpointRequest(**{k: v for k, v in attrs.asdict(self, recurse=False).items()
-                                  if k in names})
 
 
 @attrs.frozen(kw_only=True)

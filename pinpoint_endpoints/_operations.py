@@ -47,6 +47,7 @@ __all__ = [
     "endpoint_params",
     "match_route",
     "parse_reply",
+    "segment",
     "user_params",
 ]
 
@@ -144,7 +145,7 @@ class Request:
         return f"Request({self.operation!r}, {self.method} {scrub_url_text(self.path)!r})"
 
 
-def _segment(name: str, value: object, *, strict: bool) -> str:
+def segment(name: str, value: object, *, strict: bool) -> str:
     """Check one path parameter and percent-encode it exactly as botocore does (``/``
     included), or raise `ValidationError` naming it before anything is sent."""
     if not isinstance(value, str):
@@ -178,7 +179,7 @@ def build_request(
         ValidationError: a bad id, a body of the wrong type, or one JSON cannot carry.
     """
     path = "/".join(
-        _segment(s[1:-1].replace("-", "_"), params.get(s[1:-1]),
+        segment(s[1:-1].replace("-", "_"), params.get(s[1:-1]),
                  strict=s[1:-1] in _STRICT_PARAMS) if s.startswith("{") else s
         for s in op.path.split("/")
     )
@@ -307,7 +308,7 @@ def batch_body(items: object) -> EndpointBatchRequest:
             )
         if item.id is None:
             raise ValidationError(f"items[{index}] has no id")
-        _segment(f"items[{index}].id", item.id, strict=True)
+        segment(f"items[{index}].id", item.id, strict=True)
         key = item.id.lower()
         if key in seen:
             raise ValidationError(

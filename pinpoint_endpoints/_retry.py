@@ -41,6 +41,7 @@ __all__ = [
     "RetryEvent",
     "RetryPolicy",
     "RetryQuota",
+    "whole_number",
 ]
 
 log: Final = logging.getLogger("pinpoint_endpoints")
@@ -68,9 +69,15 @@ def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> Non
         raise ValidationError(f"{attribute.name} must be a number >= 0, got {value!r}")
 
 
+def whole_number(name: str, value: object, minimum: int) -> int:
+    """``value`` if it is an int (not a bool) of at least ``minimum``, else `ValidationError`."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValidationError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
 def _count(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValidationError(f"{attribute.name} must be a whole number >= 0, got {value!r}")
+    whole_number(attribute.name, value, 0)
 
 
 @attrs.frozen(kw_only=True)
@@ -122,8 +129,7 @@ class RetryPolicy:
 
     @max_attempts.validator
     def _check_attempts(self, _: attrs.Attribute[int], value: int) -> None:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValidationError(f"max_attempts must be a whole number >= 1, got {value!r}")
+        whole_number("max_attempts", value, 1)
 
     @deadline.validator
     def _check_deadline(self, _: attrs.Attribute[float | None], value: float | None) -> None:

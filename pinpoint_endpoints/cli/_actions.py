@@ -16,8 +16,6 @@ import json
 from collections.abc import Sequence
 from typing import Final
 
-import attrs
-
 import pinpoint_endpoints as pe
 from pinpoint_endpoints.cli._bulk import Action, Cancelled, Outcome, each
 from pinpoint_endpoints.cli._records import Record
@@ -58,11 +56,7 @@ def _item(record: Record) -> pe.EndpointBatchItem:
 def _update_one(client: pe.Client, app: str, record: Record) -> None:
     item = _item(record)
     assert item.id is not None
-    request = pe.EndpointRequest(**{name: getattr(item, name) for name in _REQUEST_FIELDS})
-    client.update_endpoint(app, item.id, request)
-
-
-_REQUEST_FIELDS: Final = tuple(f.name for f in attrs.fields(pe.EndpointRequest))
+    client.update_endpoint(app, item.id, item.to_request())
 
 
 def delete(client: pe.Client, app: str, absent: list[str]) -> Action:

@@ -28,7 +28,7 @@ from typing import IO, Any, Final
 import attrs
 
 import pinpoint_endpoints as pe
-from pinpoint_endpoints._operations import _segment as check_id
+from pinpoint_endpoints._operations import segment as check_id
 
 __all__ = [
     "Record",

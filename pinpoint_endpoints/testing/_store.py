@@ -48,6 +48,7 @@ from pinpoint_endpoints._models import (
     EndpointResponse,
     EndpointUser,
 )
+from pinpoint_endpoints._operations import MAX_BATCH_ITEMS
 from pinpoint_endpoints.testing._attributes import (
     KINDS,
     is_pattern,
@@ -67,7 +68,6 @@ __all__ = [
 MAX_ATTRIBUTE_NAMES: Final = 250
 MAX_ENDPOINTS_PER_USER: Final = 15
 MAX_ENDPOINT_BYTES: Final = 15 * 1024
-MAX_BATCH_ITEMS: Final = 100
 # channels whose 16th endpoint of a user retires the oldest instead of a 400 (developer guide)
 PUSH_CHANNELS: Final = frozenset(
     {"ADM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "BAIDU", "GCM"})
@@ -179,9 +179,7 @@ class Store:
                 raise StoreError(f"Id repeats Item[{seen[item.id.lower()]}].Id: ids are unique "
                                  "within a batch.", path="Id").at(f"Item[{index}]")
             seen[item.id.lower()] = index
-            fields = attrs.asdict(item, recurse=False)
-            del fields["id"]
-            request = EndpointRequest(**fields)
+            request = item.to_request()
             try:
                 check_request(request)
             except StoreError as exc:
@@ -205,9 +203,9 @@ class Store:
             found = txn.get(app_id, key)
             if found is None:
                 return None
-            gone = self._remember(txn, stale, app_id, key)
+            self._remember(stale, txn, app_id, key, found)
             txn.delete(app_id, key)
-            return gone
+            return _view(txn, app_id, found)
 
         return self._write(apply)
 
@@ -216,10 +214,11 @@ class Store:
         they were (an empty list when the user has none)."""
 
         def apply(txn: Txn, stale: _Stale) -> list[EndpointResponse]:
-            gone = [_view(txn, app_id, ep) for ep in txn.by_user(app_id, user_id)]
-            for ep in gone:
+            found = txn.by_user(app_id, user_id)
+            gone = [_view(txn, app_id, ep) for ep in found]
+            for ep in found:
                 key = (ep.id or "").lower()
-                self._remember(txn, stale, app_id, key)
+                self._remember(stale, txn, app_id, key, ep)
                 txn.delete(app_id, key)
             txn.set_user_attributes(app_id, user_id, None)
             return gone
@@ -291,8 +290,8 @@ class Store:
             with self.backend.write() as txn:
                 result = apply(txn, stale)
             if stale:
-                until = self._clock() + self._delay
                 now = self._clock()
+                until = now + self._delay
                 for where, shown in stale.items():
                     previous = self._stale.get(where)
                     keep = previous is not None and now < previous[0]
@@ -300,14 +299,12 @@ class Store:
                     self._stale[where] = (until, previous[1] if previous and keep else shown)
             return result
 
-    def _remember(self, view: View, stale: _Stale, app_id: str,
-                  key: str) -> EndpointResponse | None:
-        """Before a change: note the current view (for the propagation delay); return it."""
-        found = view.get(app_id, key)
-        shown = None if found is None else _view(view, app_id, found)
+    def _remember(self, stale: _Stale, view: View, app_id: str, key: str,
+                  found: EndpointResponse | None) -> None:
+        """Before a change to ``found`` (stored under ``key``, ``None`` when new): note what a
+        read showed until now, for the propagation delay (nothing to do without one)."""
         if self._delay > 0:
-            stale.setdefault((app_id, key), shown)
-        return shown
+            stale.setdefault((app_id, key), None if found is None else _view(view, app_id, found))
 
     def _apply(self, txn: Txn, stale: _Stale, app_id: str, endpoint_id: str,
                request: EndpointRequest) -> None:
@@ -368,20 +365,20 @@ class Store:
                 f"Endpoint size {size} bytes exceeds the maximum of {MAX_ENDPOINT_BYTES} "
                 "bytes (15 KB).")
         # Every check passed: write.
-        self._remember(txn, stale, app_id, key)
+        self._remember(stale, txn, app_id, key, old)
         if new_names:
             txn.add_names(app_id, new_names)
         if user_id is not None:
             txn.set_user_attributes(app_id, user_id, shared)
         if retire is not None:
-            self._remember(txn, stale, app_id, (retire.id or "").lower())
+            self._remember(stale, txn, app_id, (retire.id or "").lower(), retire)
             txn.put(app_id, attrs.evolve(retire, endpoint_status="INACTIVE", user=None))
         txn.put(app_id, updated)
         if updated.address is not None:
             for other in txn.by_address(app_id, updated.address):
                 other_key = (other.id or "").lower()
                 if other_key != key and other.endpoint_status != "INACTIVE":
-                    self._remember(txn, stale, app_id, other_key)
+                    self._remember(stale, txn, app_id, other_key, other)
                     txn.put(app_id, attrs.evolve(other, endpoint_status="INACTIVE"))
 
 
