@@ -68,12 +68,15 @@ class Operation(Generic[T]):
     named as on the wire (``application-id``); the Python argument is the snake_case spelling.
     """
 
-    __slots__ = ("doc", "input", "method", "name", "output", "path", "status")
+    __slots__ = ("_template", "doc", "input", "method", "name", "output", "path", "status")
 
     def __init__(self, name: str, method: str, path: str, input: type[Any] | None,
                  output: type[T], status: int, doc: str = "") -> None:
         self.name, self.method, self.path, self.doc = name, method, path, doc
         self.input, self.output, self.status = input, output, status
+        # each segment: (parameter name, None) or (None, literal)
+        self._template = tuple((s[1:-1], None) if s.startswith("{") else (None, s)
+                               for s in path.split("/"))
 
     def __repr__(self) -> str:
         return f"Operation({self.name!r}, {self.method} {self.path} -> {self.status})"
@@ -85,17 +88,17 @@ class Operation(Generic[T]):
 
     def match(self, segments: list[str]) -> dict[str, str] | None:
         """The path parameters (decoded) if the raw path ``segments`` fit the template."""
-        template = self.path.split("/")
-        if len(segments) != len(template):
+        if len(segments) != len(self._template):
             return None
         found: dict[str, str] = {}
-        for want, got in zip(template, segments, strict=True):
-            if want.startswith("{"):
-                if not got:
+        for (param, literal), got in zip(self._template, segments, strict=True):
+            if param is None:
+                if literal != got:
                     return None
-                found[want[1:-1]] = unquote(got)
-            elif want != got:
+            elif not got:
                 return None
+            else:
+                found[param] = unquote(got) if "%" in got else got
         return found
 
 

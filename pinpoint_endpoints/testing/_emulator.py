@@ -160,8 +160,6 @@ class Emulator:
         if server is None:
             return
         server.shutdown()
-        server.server_close()
-        server.close_connections()
         if thread is not None:
             thread.join()
 

@@ -20,6 +20,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Final
 from urllib.parse import quote, unquote
 
@@ -33,6 +34,7 @@ _AUTH: Final = re.compile(
     r"SignedHeaders=(?P<signed>[^,\s]+)\s*,\s*Signature=(?P<sig>[0-9a-f]{64})\s*$"
 )
 _SPACES: Final = re.compile(r"\s+")
+_AMZ_DATE: Final = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z", re.ASCII)
 
 
 class SignatureError(Exception):
@@ -97,8 +99,24 @@ def _hmac(key: bytes, msg: str) -> bytes:
     return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
 
 
+def _parse_amz_date(value: str) -> datetime:
+    """``X-Amz-Date`` (``20260128T235511Z``) as an aware UTC datetime."""
+    found = _AMZ_DATE.fullmatch(value)
+    try:
+        if found is None:
+            raise ValueError(value)
+        y, mo, d, h, mi, s = map(int, found.groups())
+        return datetime(y, mo, d, h, mi, s, tzinfo=timezone.utc)
+    except ValueError:
+        raise SignatureError(
+            "IncompleteSignatureException", "X-Amz-Date header is missing or malformed."
+        ) from None
+
+
+@lru_cache(maxsize=64)
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    """The derived key: HMAC chain over date, region, service and ``aws4_request``."""
+    """The derived key: HMAC chain over date, region, service and ``aws4_request`` (one a
+    day per key, so it is remembered)."""
     k = _hmac(("AWS4" + secret).encode("utf-8"), date)
     k = _hmac(k, region)
     k = _hmac(k, service)
@@ -162,31 +180,25 @@ def verify(
             f"Credential should be scoped to a valid region, not '{scope_region}'.",
         )
     amz_date = lower.get("x-amz-date", "")
-    try:
-        when = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-    except ValueError:
-        raise SignatureError(
-            "IncompleteSignatureException", "X-Amz-Date header is missing or malformed."
-        ) from None
+    when = _parse_amz_date(amz_date)
     if date != amz_date[:8]:
         raise SignatureError(
             "InvalidSignatureException", "Date in Credential scope does not match YYYYMMDD from "
             "ISO-8601 version of date from HTTP."
         )
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
     if when < now - max_skew:
         earliest = (now - max_skew).strftime("%Y%m%dT%H%M%SZ")
         raise SignatureError(
             "InvalidSignatureException",
             f"Signature expired: {amz_date} is now earlier than {earliest} "
-            f"({stamp} - {int(max_skew.total_seconds() // 60)} min.)",
+            f"({now:%Y%m%dT%H%M%SZ} - {int(max_skew.total_seconds() // 60)} min.)",
         )
     if when > now + max_skew:
         latest = (now + max_skew).strftime("%Y%m%dT%H%M%SZ")
         raise SignatureError(
             "InvalidSignatureException",
             f"Signature not yet current: {amz_date} is still later than {latest} "
-            f"({stamp} + {int(max_skew.total_seconds() // 60)} min.)",
+            f"({now:%Y%m%dT%H%M%SZ} + {int(max_skew.total_seconds() // 60)} min.)",
         )
     signed = match["signed"].split(";")
     if "host" not in signed or signed != sorted(signed):

@@ -250,3 +250,86 @@ def test_expect_100_continue(emu: Emulator) -> None:
            "Content-Length: 8000000\r\n\r\n")
     refused = _exchange(emu, big.encode())
     assert refused.startswith(b"HTTP/1.1 413 ") and b"PayloadTooLargeException" in refused
+
+
+def _replies(emu: Emulator, data: bytes, count: int) -> list[bytes]:
+    """Send ``data`` on one connection; the first ``count`` replies, each whole."""
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=5) as sock:
+        sock.sendall(data)
+        reader = sock.makefile("rb")
+        replies = []
+        for _ in range(count):
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                line = reader.readline()
+                assert line, "the server closed the connection early"
+                head += line
+            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            replies.append(head + reader.read(length))
+        assert reader.read() == b"" or count == 0  # nothing more: the connection closed
+        return replies
+
+
+def _signed_head(emu: Emulator, method: str, path: str, body: bytes = b"", **extra: str) -> bytes:
+    headers = {**sign(emu, method, path, body), "Content-Length": str(len(body)), **extra}
+    lines = [f"{method} {path} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def test_pipelined_requests_are_answered_in_order(emu: Emulator) -> None:
+    body = b'{"Address":"a@example.com","ChannelType":"EMAIL"}'
+    data = (_signed_head(emu, "PUT", PATH, body) + _signed_head(emu, "GET", PATH)
+            + _signed_head(emu, "DELETE", PATH)
+            + _signed_head(emu, "GET", PATH, Connection="close"))
+    replies = _replies(emu, data, 4)
+    assert [r.split(b" ", 2)[1] for r in replies] == [b"202", b"200", b"202", b"404"]
+    assert b'"Address":"a@example.com"' in replies[1]
+    assert b"Connection: close" in replies[3]
+
+
+@pytest.mark.parametrize(("head", "status"), [
+    (b"GARBAGE\r\n\r\n", b"400"),
+    (b"GET /v1/apps/a/endpoints/e HTTP/2.0\r\nHost: x\r\n\r\n", b"505"),
+    (b"GET /v1/apps/a/endpoints/e HTTP/1.1\r\nno colon here\r\n\r\n", b"400"),
+    (b"GET /v1/apps/a/endpoints/e HTTP/1.1\r\n" + b"X-A: 1\r\n" * 101 + b"\r\n", b"431"),
+    (b"GET /v1/apps/a/endpoints/e HTTP/1.1\r\nX-A: " + b"a" * 70_000 + b"\r\n\r\n", b"431"),
+    (b"GET /" + b"a" * 70_000, b"414"),
+    (b"BREW /v1/apps/a/endpoints/e HTTP/1.1\r\nHost: x\r\n\r\n", b"501"),
+    (b"PUT /v1/apps/a/endpoints/e HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", b"400"),
+    (b"PUT /v1/apps/a/endpoints/e HTTP/1.1\r\nContent-Length: -1\r\n\r\n", b"400"),
+])
+def test_malformed_requests_answer_json_errors_and_close(emu: Emulator, head: bytes,
+                                                         status: bytes) -> None:
+    (reply,) = _replies(emu, head, 1)
+    assert reply.startswith(b"HTTP/1.1 " + status + b" ")
+    assert b"Connection: close" in reply and b'"Message":' in reply
+    assert b"Traceback" not in reply
+
+
+def test_headers_any_case_folded_lines_and_bare_newlines(emu: Emulator) -> None:
+    signed = sign(emu, "GET", PATH)
+    lines = [f"GET {PATH} HTTP/1.1"] + [f"{k.upper()}: {v}" for k, v in signed.items()]
+    lines.insert(2, "X-Folded: first")
+    lines.insert(3, "\tsecond")
+    (reply,) = _replies(emu, ("\n".join(lines) + "\nConnection: close\n\n").encode(), 1)
+    assert reply.startswith(b"HTTP/1.1 404 ")  # signature checked, the endpoint is not there
+    assert emu.requests[-1].headers["X-Folded"] == "first second"
+
+
+def test_a_delayed_reply_holds_only_its_own_connection(emu: Emulator) -> None:
+    emu.faults.delay(1.0)
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=5) as slow:
+        slow.sendall(_signed_head(emu, "GET", PATH))
+        time.sleep(0.1)  # the delay has begun
+        started = time.monotonic()
+        assert raw(emu, "GET", PATH).status == 404
+        assert time.monotonic() - started < 0.9
+        assert slow.recv(65536).startswith(b"HTTP/1.1 404 ")
+
+
+def test_a_client_gone_during_a_delay_leaves_the_server_serving(emu: Emulator) -> None:
+    emu.faults.delay(0.3)
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=5) as gone:
+        gone.sendall(_signed_head(emu, "GET", PATH))
+    time.sleep(0.5)
+    assert raw(emu, "GET", PATH).status == 404
