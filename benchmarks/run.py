@@ -49,8 +49,11 @@ def med(values: list[float]) -> float:
 
 
 def row(name: str, ours: float | None, theirs: float | None, fmt: str, target: str = "",
-        limit: float | None = None, higher_is_better: bool = False) -> list[str]:
-    ratio = ours / theirs if ours is not None and theirs else None
+        limit: float | None = None, higher_is_better: bool = False,
+        ratio: float | None = None) -> list[str]:
+    """A table row; ``ratio`` defaults to ours / theirs (give it when measured otherwise)."""
+    if ratio is None:
+        ratio = ours / theirs if ours is not None and theirs else None
     met = ""
     if limit is not None:
         value = ratio if theirs else ours
@@ -75,7 +78,7 @@ def main() -> int:
     args = parser.parse_args()
     q = args.quick
     rounds, calls, warmup = (2, 300, 100) if q else (5, 2000, 300)
-    cold_samples = 3 if q else 11
+    cold_samples = 3 if q else 21
     threads, seconds, t_rounds = 4, (1.0 if q else 3.0), (1 if q else 3)
     records, concurrency, b_rounds = (300, 4, 1) if q else (2000, 4, 3)
 
