@@ -203,6 +203,8 @@ class SqliteBackend:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
+        if not self.path:  # sqlite3 would open a private temporary file, which WAL refuses
+            raise StateFileError("the state file's path is empty")
         self._lock = threading.RLock()
         _check_header(self.path)
         conn: sqlite3.Connection | None = None

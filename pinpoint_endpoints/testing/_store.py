@@ -72,13 +72,18 @@ MAX_ENDPOINT_BYTES: Final = 15 * 1024
 PUSH_CHANNELS: Final = frozenset(
     {"ADM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "BAIDU", "GCM"})
 R = TypeVar("R")
+_COMPACT: Final = json.JSONEncoder(separators=(",", ":"))
+# the request's fields that replace the stored ones when sent (the others merge or are set)
+_REPLACED: Final = tuple(
+    f.name for f in attrs.fields(EndpointRequest)
+    if f.name not in ("attributes", "metrics", "user", "endpoint_status", "effective_date"))
 _Stale = dict[tuple[str, str], EndpointResponse | None]
 
 
 def iso_now(now: datetime | None = None) -> str:
     """ISO-8601 UTC with milliseconds, as the service writes dates: ``2019-01-28T23:55:11.534Z``."""
     when = now or datetime.now(timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    return when.isoformat(timespec="milliseconds")[:23] + "Z"  # faster than strftime
 
 
 def _merge(
@@ -325,11 +330,8 @@ class Store:
         base = old if old is not None else EndpointResponse(
             application_id=app_id, id=endpoint_id, cohort_id=str(self._random.randrange(100)),
             creation_date=iso_now(now))
-        sent = {
-            k: v for k, v in attrs.asdict(request, recurse=False).items()
-            if v is not None
-            and k not in ("attributes", "metrics", "user", "endpoint_status", "effective_date")
-        }
+        sent = {name: value for name in _REPLACED
+                if (value := getattr(request, name)) is not None}
         retire: EndpointResponse | None = None
         if user_id is not None and user_id != old_user_id:
             sharing = txn.by_user(app_id, user_id)
@@ -358,8 +360,7 @@ class Store:
             endpoint_status=request.endpoint_status or "ACTIVE",
             effective_date=request.effective_date or iso_now(now),
         )
-        size = len(json.dumps(_with_user(updated, shared).to_dict(),
-                              separators=(",", ":")).encode("utf-8"))
+        size = _wire_size(updated, shared)
         if size > MAX_ENDPOINT_BYTES:
             raise StoreError(
                 f"Endpoint size {size} bytes exceeds the maximum of {MAX_ENDPOINT_BYTES} "
@@ -396,6 +397,16 @@ def _view(view: View, app_id: str, ep: EndpointResponse) -> EndpointResponse:
     if ep.user is None or ep.user.user_id is None:
         return ep
     return _with_user(ep, view.user_attributes(app_id, ep.user.user_id))
+
+
+def _wire_size(ep: EndpointResponse, shared: dict[str, list[str]] | None) -> int:
+    """The bytes of ``_with_user(ep, shared)`` as compact JSON, without building it (the
+    size check runs on every write: half a write's time when it copied the endpoint)."""
+    data = ep.to_dict()
+    user = data.get("User")
+    if shared and user is not None:
+        user["UserAttributes"] = shared
+    return len(_COMPACT.encode(data))  # ensure_ascii: one byte a character
 
 
 def _with_user(ep: EndpointResponse, shared: dict[str, list[str]] | None) -> EndpointResponse:

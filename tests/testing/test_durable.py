@@ -209,6 +209,13 @@ def test_a_path_that_cannot_be_written_is_refused(tmp_path: Path,
     assert str(path) in capsys.readouterr().err
 
 
+def test_an_empty_path_is_refused_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(StateFileError, match="path is empty"):
+        Emulator(db="")
+    assert main(["serve", "--port", "0", "--db", ""]) == 2
+    assert "path is empty" in capsys.readouterr().err
+
+
 def test_a_file_in_use_by_another_emulator_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     with Emulator(db=path) as emu, emu.client(retry=ONCE) as client:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
-from pinpoint_endpoints import EndpointRequest, EndpointUser
+from pinpoint_endpoints import EndpointDemographic, EndpointRequest, EndpointUser
 from pinpoint_endpoints.testing._backend import Backend
 from pinpoint_endpoints.testing._store import Store, StoreError
 
@@ -144,6 +145,28 @@ def test_endpoint_size_limit_15_kb(store: Store) -> None:
     with pytest.raises(StoreError, match="15 KB"):
         store.update("app", "ep", request)
     assert store.get("app", "ep") is None
+
+
+def test_endpoint_size_limit_is_exact_with_the_user_s_shared_attributes(store: Store) -> None:
+    """The limit counts the endpoint as a reply shows it: compact JSON, non-ASCII escaped,
+    the user's shared attributes included; 15 KB passes, one byte more does not."""
+    user = EndpointUser(user_id="u", user_attributes={"Name": ["Zoë"]})
+
+    def write(pad: int) -> None:
+        store.update("app", "ep", EndpointRequest(demographic=EndpointDemographic(make="x" * pad),
+                                                  user=user))
+
+    def size() -> int:
+        shown = store.get("app", "ep")
+        assert shown is not None
+        return len(json.dumps(shown.to_dict(), separators=(",", ":")).encode())
+
+    write(1000)
+    exact = 1000 + 15 * 1024 - size()
+    write(exact)
+    assert size() == 15 * 1024
+    with pytest.raises(StoreError, match="15361 bytes exceeds"):
+        write(exact + 1)
 
 
 def test_propagation_delay_shows_the_old_state_until_it_passes(backend: Backend) -> None:
