@@ -1,11 +1,13 @@
 """The emulator's store in process: UpdateEndpoint upserts a second on an empty store and with
 100,000 endpoints stored (the indexes keep a write from scanning the application).
 
-Run alone: ``python benchmarks/bench_store.py [--quick]``.
+Run alone: ``python benchmarks/bench_store.py [--quick] [--json]``; ``make bench`` runs it in a
+process of its own.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import time
@@ -56,5 +58,5 @@ def store_rows(quick: bool = False) -> list[list[str]]:
 
 
 if __name__ == "__main__":
-    for line in store_rows(quick="--quick" in sys.argv):
-        print(" | ".join(line))
+    found = store_rows(quick="--quick" in sys.argv)
+    print(json.dumps(found) if "--json" in sys.argv else "\n".join(" | ".join(r) for r in found))
