@@ -45,7 +45,7 @@ log: Final = logging.getLogger("pinpoint_endpoints.testing")
 MAX_BODY: Final = 7 * 1024 * 1024
 MAX_DRAIN: Final = 64 * 1024 * 1024
 MAX_LOG: Final = 10_000
-IDLE_TIMEOUT: Final = 120.0  # seconds a keep-alive connection may sit idle
+IDLE_TIMEOUT: Final = 120.0  # seconds a connection may send nothing before it is closed
 _SWEEP: Final = 5.0
 _MAX_LINE: Final = 65536
 _MAX_HEADERS: Final = 100
@@ -203,10 +203,11 @@ class EmulatorServer:
             self._done.wait()
 
     def _sweep(self) -> None:
-        """Close connections idle for `IDLE_TIMEOUT` seconds."""
+        """Close connections that sent nothing for `IDLE_TIMEOUT` seconds (between requests or
+        in the middle of one), unless a delayed reply of ours is pending."""
         now = time.monotonic()
         for conn in list(self.connections):
-            if conn.idle_since is not None and now - conn.idle_since > IDLE_TIMEOUT:
+            if conn.waiting is None and now - conn.last_read > IDLE_TIMEOUT:
                 conn.close()
         self.loop.call_later(_SWEEP, self._sweep)
 
@@ -253,7 +254,7 @@ class _Connection:
         self.drain = 0  # bytes of a too-large body still to discard before answering 413
         self.waiting: asyncio.TimerHandle | None = None  # a delay fault running
         self.closing = False
-        self.idle_since: float | None = time.monotonic()
+        self.last_read = time.monotonic()
 
     # -- asyncio.Protocol ---------------------------------------------------------------------
 
@@ -285,7 +286,7 @@ class _Connection:
         if self.closing:
             return
         self.buffer += self.view[:nbytes]
-        self.idle_since = None
+        self.last_read = time.monotonic()
         try:
             self._advance()
         except Exception:  # a bug of ours: the connection goes, the server stays
@@ -319,8 +320,6 @@ class _Connection:
                 return
             if self.request is None:
                 if not self._read_head():
-                    if not self.buffer:
-                        self.idle_since = time.monotonic()
                     return
                 continue
             if len(self.buffer) < self.need:

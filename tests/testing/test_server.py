@@ -333,3 +333,18 @@ def test_a_client_gone_during_a_delay_leaves_the_server_serving(emu: Emulator) -
         gone.sendall(_signed_head(emu, "GET", PATH))
     time.sleep(0.5)
     assert raw(emu, "GET", PATH).status == 404
+
+
+def test_a_connection_that_stops_sending_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pinpoint_endpoints.testing import _server
+
+    monkeypatch.setattr(_server, "IDLE_TIMEOUT", 0.3)
+    monkeypatch.setattr(_server, "_SWEEP", 0.05)
+    with Emulator() as emu:
+        with socket.create_connection(("127.0.0.1", emu.port), timeout=5) as idle, \
+                socket.create_connection(("127.0.0.1", emu.port), timeout=5) as stalled:
+            stalled.sendall(f"GET {PATH} HTTP/1.1\r\nHost: x\r\n".encode())  # no end of head
+            started = time.monotonic()
+            assert idle.recv(1) == b"" and stalled.recv(1) == b""  # closed, without a reply
+            assert time.monotonic() - started < 3
+        assert raw(emu, "GET", PATH).status == 404  # and the server goes on
