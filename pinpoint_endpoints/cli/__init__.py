@@ -7,6 +7,6 @@ Example:
     0
 """
 
-from pinpoint_endpoints.cli._main import main
+from pinpoint_endpoints.cli._main import main, script
 
-__all__ = ["main"]
+__all__ = ["main", "script"]

@@ -1,5 +1,5 @@
 """``python -m pinpoint_endpoints.cli``: the same as the ``pinpoint-endpoints`` script."""
 
-from pinpoint_endpoints.cli._main import main
+from pinpoint_endpoints.cli._main import script
 
-raise SystemExit(main())
+script()

@@ -167,7 +167,8 @@ def _records(args: argparse.Namespace) -> tuple[Iterator[Record], int | None, di
                          "again to resume (save it to a file first)")
     try:
         if path != STDIN:
-            run_id["input"], count = scan(path)
+            # the file's hash identifies a run only for its checkpoint
+            run_id["input"], count = scan(path, digest=bool(args.checkpoint))
         lines = read_lines(sys.stdin.buffer if path == STDIN else path)
         first = next(lines, None)  # opens the file: a failure to is reported here
     except OSError as exc:

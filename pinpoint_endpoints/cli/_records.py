@@ -109,16 +109,17 @@ def read_lines(source: Path | IO[bytes]) -> Iterator[Line]:
         yield number, text
 
 
-def scan(path: Path) -> tuple[str, int]:
-    """The file's SHA-256 (hex) and its count of non-blank lines."""
-    digest = hashlib.sha256()
+def scan(path: Path, *, digest: bool = True) -> tuple[str, int]:
+    """The file's SHA-256 (hex; ``""`` unless ``digest``) and its count of non-blank lines."""
+    hashed = hashlib.sha256() if digest else None
     count = 0
     with path.open("rb") as handle:
         for data in handle:
-            digest.update(data)
+            if hashed is not None:
+                hashed.update(data)
             if data.strip():
                 count += 1
-    return digest.hexdigest(), count
+    return "" if hashed is None else hashed.hexdigest(), count
 
 
 def detect_format(path: Path, first_line: str | None) -> str:
@@ -148,6 +149,8 @@ def parse_request(data: Any, *, where: str = "$") -> pe.EndpointRequest:
 def _writable(data: Any, where: str, *also: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise pe.ValidationError(f"{where}: expected a JSON object")
+    if _SERVICE_SET.isdisjoint(data) and not any(k in data for k in also):
+        return data  # nothing to leave out: the usual input line
     return {k: v for k, v in data.items() if k not in _SERVICE_SET and k not in also}
 
 

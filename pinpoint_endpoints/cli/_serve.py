@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import gc
 import math
 import shlex
 import signal
@@ -122,7 +121,6 @@ def run(args: argparse.Namespace) -> int:
     if args.host not in LOOPBACK:
         print(f"warning: serving on {args.host}, reachable from other machines; the emulator "
               "has no TLS and a well-known key pair", file=sys.stderr)
-    _tune_gc()
     stop = threading.Event()
     status = 0
 
@@ -167,16 +165,6 @@ def banner(emulator: Emulator, access_key: str, secret_key: str, *, verified: bo
         f"{PROG} get APP ENDPOINT",
         "# Press Ctrl-C to stop.",
     ]
-
-
-def _tune_gc() -> None:
-    """This process only serves: what it has loaded is frozen out of the collector's scans,
-    and young objects are collected less often. A store of 100,000 endpoints is millions of
-    small objects, which every full collection would walk (measured: 15 % of the server's
-    CPU during a bulk import)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
 
 
 def _bind_error(host: str, port: int, exc: OSError) -> str:
