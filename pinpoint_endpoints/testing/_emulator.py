@@ -145,7 +145,7 @@ class Emulator:
                 log=self._log,
             )
             thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                target=server.serve_forever,
                 name=f"pinpoint-emulator:{server.server_address[1]}", daemon=True,
             )
             thread.start()

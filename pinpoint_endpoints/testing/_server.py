@@ -182,9 +182,8 @@ class EmulatorServer:
             self.loop.close()
             raise
 
-    def serve_forever(self, poll_interval: float = 0.5) -> None:
+    def serve_forever(self) -> None:
         """Serve until `shutdown`, then close every connection."""
-        del poll_interval  # socketserver's signature; the loop wakes on its own
         try:
             self.loop.call_later(_SWEEP, self._sweep)
             self.loop.run_forever()
