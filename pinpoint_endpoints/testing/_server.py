@@ -168,38 +168,49 @@ class EmulatorServer:
         import asyncio  # here: importing the package (or its testing part) imports no asyncio
 
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        sock = socket.create_server(address, family=family, backlog=128)
-        self.server_address: tuple[Any, ...] = sock.getsockname()
+        # bound and listening now, so the port is known and clients queue until the loop runs
+        self._sock = socket.create_server(address, family=family, backlog=128)
+        self.server_address: tuple[Any, ...] = self._sock.getsockname()
+        # made here, run only by serve_forever's thread: the caller's thread may be running
+        # an event loop of its own (an async test)
         self.loop = asyncio.new_event_loop()
+        self._stopped = self.loop.create_future()
         self.connections: set[_Connection] = set()
+        self._sweeping: asyncio.TimerHandle | None = None
         self._done = threading.Event()
-        try:
-            protocol = _protocol_class()
-            self._server = self.loop.run_until_complete(
-                self.loop.create_server(lambda: protocol(self), sock=sock))
-        except BaseException:
-            sock.close()
-            self.loop.close()
-            raise
 
     def serve_forever(self) -> None:
         """Serve until `shutdown`, then close every connection."""
         try:
-            self.loop.call_later(_SWEEP, self._sweep)
-            self.loop.run_forever()
+            self.loop.run_until_complete(self._serve())
         finally:
-            self._server.close()
             for conn in list(self.connections):
                 conn.abort()
             self.loop.run_until_complete(_yield())
             self.loop.close()
+            self._sock.close()
             self._done.set()
 
+    async def _serve(self) -> None:
+        protocol = _protocol_class()
+        server = await self.loop.create_server(lambda: protocol(self), sock=self._sock)
+        self._sweeping = self.loop.call_later(_SWEEP, self._sweep)
+        try:
+            await self._stopped
+        finally:
+            self._sweeping.cancel()
+            server.close()
+
     def shutdown(self) -> None:
-        """Stop `serve_forever` (from another thread) and wait until it has."""
+        """Stop `serve_forever` (from another thread; before it has begun, too) and wait until
+        it has."""
         if not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.loop.call_soon_threadsafe(self._stop)
             self._done.wait()
+
+    def _stop(self) -> None:
+        if not self._stopped.done():
+            self._stopped.set_result(None)
 
     def _sweep(self) -> None:
         """Close connections that sent nothing for `IDLE_TIMEOUT` seconds (between requests or
@@ -208,7 +219,7 @@ class EmulatorServer:
         for conn in list(self.connections):
             if conn.waiting is None and now - conn.last_read > IDLE_TIMEOUT:
                 conn.close()
-        self.loop.call_later(_SWEEP, self._sweep)
+        self._sweeping = self.loop.call_later(_SWEEP, self._sweep)
 
 
 class _Request:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import socket
+import threading
 import time
 import uuid
 
@@ -348,3 +350,19 @@ def test_a_connection_that_stops_sending_is_closed(monkeypatch: pytest.MonkeyPat
             assert idle.recv(1) == b"" and stalled.recv(1) == b""  # closed, without a reply
             assert time.monotonic() - started < 3
         assert raw(emu, "GET", PATH).status == 404  # and the server goes on
+
+
+def test_an_emulator_starts_and_stops_inside_a_running_event_loop() -> None:
+    async def inside() -> list[int]:
+        with Emulator() as emu:
+            return [raw(emu, "GET", PATH).status, raw(emu, "OPTIONS", PATH, signed=False).status]
+
+    assert asyncio.run(inside()) == [404, 200]
+
+
+def test_stopping_at_once_after_starting_leaves_nothing_running() -> None:
+    before = threading.active_count()
+    for _ in range(20):
+        with Emulator():
+            pass
+    assert threading.active_count() == before
