@@ -98,7 +98,7 @@ class Operation(Generic[T]):
             elif not got:
                 return None
             else:
-                found[param] = unquote(got) if "%" in got else got
+                found[param] = unquote(got)
         return found
 
 

@@ -93,25 +93,15 @@ def _endpoint(body: str) -> EndpointResponse:
 class _SqliteView:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        # user attributes read along with an endpoint (valid for this view only)
-        self._users: dict[tuple[str, str], dict[str, list[str]] | None] = {}
 
     def _endpoints(self, where: str, *args: str) -> list[EndpointResponse]:
         sql = f"SELECT body FROM endpoints WHERE {where} ORDER BY seq"  # noqa: S608 - constants
         return [_endpoint(body) for (body,) in self._conn.execute(sql, args)]
 
     def get(self, app: str, key: str) -> EndpointResponse | None:
-        # one query for the endpoint and its user's attributes, which a reply shows
         row = self._conn.execute(
-            "SELECT e.body, e.user_id, u.attributes FROM endpoints e LEFT JOIN users u "
-            "ON u.app = e.app AND u.user_id = e.user_id WHERE e.app = ? AND e.key = ?",
-            (app, key)).fetchone()
-        if row is None:
-            return None
-        body, user_id, attributes = row
-        if user_id is not None:
-            self._users[app, user_id] = None if attributes is None else json.loads(attributes)
-        return _endpoint(body)
+            "SELECT body FROM endpoints WHERE app = ? AND key = ?", (app, key)).fetchone()
+        return None if row is None else _endpoint(row[0])
 
     def by_user(self, app: str, user_id: str) -> list[EndpointResponse]:
         return self._endpoints("app = ? AND user_id = ?", app, user_id)
@@ -120,8 +110,6 @@ class _SqliteView:
         return self._endpoints("app = ? AND address = ?", app, address)
 
     def user_attributes(self, app: str, user_id: str) -> dict[str, list[str]] | None:
-        if (app, user_id) in self._users:
-            return self._users.pop((app, user_id))
         row = self._conn.execute(
             "SELECT attributes FROM users WHERE app = ? AND user_id = ?", (app, user_id)
         ).fetchone()
@@ -169,7 +157,6 @@ class _SqliteTxn(_SqliteView):
     def set_user_attributes(
         self, app: str, user_id: str, attributes: dict[str, list[str]] | None
     ) -> None:
-        self._users.pop((app, user_id), None)
         if attributes is None:
             self._conn.execute(
                 "DELETE FROM users WHERE app = ? AND user_id = ?", (app, user_id))
