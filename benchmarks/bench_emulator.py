@@ -11,6 +11,7 @@ Run alone: ``python benchmarks/bench_emulator.py [--quick]``.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -113,7 +114,7 @@ def rows(quick: bool) -> list[list[str]]:
             seed = tmp / f"seed-{size}.jsonl"
             write_seed(seed, size)
             with ExitStack() as stack:  # both servers up, measured in turns (the load drifts)
-                sends: dict[str, Callable[[str], float]] = {}
+                rates: dict[str, dict[str, Callable[[], float]]] = {}
                 for store in STORES:
                     url, load[store, size] = stack.enter_context(serve(store, seed, tmp))
                     signed = _requests(url, size)
@@ -122,18 +123,15 @@ def rows(quick: bool) -> list[list[str]]:
                     stack.callback(client.close)
                     get = _client_get(client, size)
                     get()
-
-                    def send(op: str, url: str = url, signed: dict[str, list[bytes]] = signed,
-                             get: Callable[[], Any] = get) -> float:
-                        if op == "client":
-                            return measure._rate(get, THREADS, seconds)
-                        return loadgen.rate(url, signed[op], threads=THREADS, seconds=seconds)
-
-                    sends[store] = send
+                    rates[store] = {
+                        op: functools.partial(loadgen.rate, url, signed[op], threads=THREADS,
+                                              seconds=seconds) for op in OPERATIONS}
+                    rates[store]["client"] = functools.partial(measure._rate, get, THREADS,
+                                                               seconds)
                 for r in range(rounds):
                     for store in STORES if r % 2 == 0 else STORES[::-1]:
-                        for op in (*OPERATIONS, "client"):
-                            samples.setdefault((op, store, size), []).append(sends[store](op))
+                        for op, measured in rates[store].items():
+                            samples.setdefault((op, store, size), []).append(measured())
     rate = {key: statistics.median(values) for key, values in samples.items()}
     out = []
     big = SIZES[-1]
