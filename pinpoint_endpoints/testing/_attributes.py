@@ -20,8 +20,8 @@ from typing import Final, TypeVar
 
 import attrs
 
-from pinpoint_endpoints._models import AttributeType, EndpointRequest
-from pinpoint_endpoints.testing._checks import StoreError
+from pinpoint_endpoints._models import AttributeType
+from pinpoint_endpoints.testing._checks import Settings, StoreError
 
 V = TypeVar("V")
 
@@ -59,8 +59,7 @@ def _kept(values: Mapping[str, V] | None, removed: Set[str]) -> dict[str, V] | N
     return {k: v for k, v in values.items() if not any(matches(k, e) for e in removed)}
 
 
-def without_removed(request: EndpointRequest,
-                    removed: Mapping[str, Set[str]]) -> EndpointRequest:
+def without_removed(request: Settings, removed: Mapping[str, Set[str]]) -> Settings:
     """``request`` without the names removed for each kind (they are no longer captured)."""
     if not any(removed.values()):
         return request

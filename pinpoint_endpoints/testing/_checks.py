@@ -14,9 +14,9 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, TypeAlias
 
-from pinpoint_endpoints._models import ChannelType, EndpointRequest
+from pinpoint_endpoints._models import ChannelType, EndpointBatchItem, EndpointRequest
 
 __all__ = [
     "CHANNEL_TYPES", "ENDPOINT_STATUSES", "OPT_OUTS", "StoreError", "check_request",
@@ -55,7 +55,11 @@ def _enum(field: str, value: object, allowed: tuple[str, ...]) -> None:
                          path=field)
 
 
-def check_request(request: EndpointRequest) -> None:
+Settings: TypeAlias = "EndpointRequest | EndpointBatchItem"
+"""What one update writes: an `EndpointRequest`, or a batch item (its fields and an id)."""
+
+
+def check_request(request: Settings) -> None:
     """Refuse enum values outside the service's and attribute names or values over the
     quotas; raise `StoreError` naming the field."""
     _enum("ChannelType", request.channel_type, CHANNEL_TYPES)

@@ -36,9 +36,9 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from datetime import datetime, timezone
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -57,7 +57,7 @@ from pinpoint_endpoints.testing._attributes import (
     without_removed,
 )
 from pinpoint_endpoints.testing._backend import Backend, Txn, View
-from pinpoint_endpoints.testing._checks import StoreError, check_request
+from pinpoint_endpoints.testing._checks import Settings, StoreError, check_request
 from pinpoint_endpoints.testing._memory import MemoryBackend
 
 __all__ = [
@@ -167,7 +167,8 @@ class Store:
     def update(self, app_id: str, endpoint_id: str, request: EndpointRequest) -> None:
         """UpdateEndpoint: create or change; raise `StoreError` when a rule refuses it."""
         check_request(request)
-        self._write(lambda txn, stale: self._apply(txn, stale, app_id, endpoint_id, request))
+        self._write(lambda txn, stale: self._apply(
+            txn, stale, app_id, endpoint_id, request, iso_now(), _removed(txn, app_id)))
 
     def update_batch(self, app_id: str, items: Sequence[EndpointBatchItem]) -> None:
         """UpdateEndpointsBatch: every item as one `update`, in order, all or nothing; a
@@ -175,7 +176,6 @@ class Store:
         if not 1 <= len(items) <= MAX_BATCH_ITEMS:
             raise StoreError(f"Item must hold 1 to {MAX_BATCH_ITEMS} endpoints, got {len(items)}.",
                              path="Item")
-        requests: list[tuple[str, EndpointRequest]] = []
         seen: dict[str, int] = {}
         for index, item in enumerate(items):
             if not item.id:
@@ -184,17 +184,17 @@ class Store:
                 raise StoreError(f"Id repeats Item[{seen[item.id.lower()]}].Id: ids are unique "
                                  "within a batch.", path="Id").at(f"Item[{index}]")
             seen[item.id.lower()] = index
-            request = item.to_request()
             try:
-                check_request(request)
+                check_request(item)
             except StoreError as exc:
                 raise exc.at(f"Item[{index}]") from None
-            requests.append((item.id, request))
 
         def apply(txn: Txn, stale: _Stale) -> None:
-            for index, (endpoint_id, request) in enumerate(requests):
+            # one request: one time stamp, and no name can be removed between its items
+            stamp, removed = iso_now(), _removed(txn, app_id)
+            for index, item in enumerate(items):
                 try:
-                    self._apply(txn, stale, app_id, endpoint_id, request)
+                    self._apply(txn, stale, app_id, item.id or "", item, stamp, removed)
                 except StoreError as exc:
                     raise exc.at(f"Item[{index}]") from None
 
@@ -312,11 +312,11 @@ class Store:
             stale.setdefault((app_id, key), None if found is None else _view(view, app_id, found))
 
     def _apply(self, txn: Txn, stale: _Stale, app_id: str, endpoint_id: str,
-               request: EndpointRequest) -> None:
-        removed = {kind: txn.removed(app_id, kind) for kind in KINDS.values()}
+               request: Settings, stamp: str, removed: Mapping[str, Set[str]]) -> None:
+        """Write one endpoint's settings (``stamp``: now, as the service writes dates;
+        ``removed``: the names no longer captured, by kind)."""
         request = without_removed(request, removed)
         key = endpoint_id.lower()
-        now = datetime.now(timezone.utc)
         old = txn.get(app_id, key)
         known = txn.names(app_id)
         new_names = _names(request) - known
@@ -327,16 +327,14 @@ class Store:
         user = request.user
         old_user_id = old.user.user_id if old is not None and old.user else None
         user_id = user.user_id if user is not None and user.user_id is not None else old_user_id
-        base = old if old is not None else EndpointResponse(
-            application_id=app_id, id=endpoint_id, cohort_id=str(self._random.randrange(100)),
-            creation_date=iso_now(now))
         sent = {name: value for name in _REPLACED
                 if (value := getattr(request, name)) is not None}
         retire: EndpointResponse | None = None
         if user_id is not None and user_id != old_user_id:
             sharing = txn.by_user(app_id, user_id)
             if len(sharing) >= MAX_ENDPOINTS_PER_USER:
-                retire = _oldest_push(sharing, request.channel_type or base.channel_type)
+                retire = _oldest_push(sharing, request.channel_type or (
+                    old.channel_type if old is not None else None))
                 if retire is None:
                     raise StoreError(
                         f"Exceeded maximum endpoint per user count: {MAX_ENDPOINTS_PER_USER}",
@@ -350,16 +348,18 @@ class Store:
             own = old.user.user_attributes if old is not None and old.user else None
             merged = _merge(own, new_user_attributes)
             stored_user = EndpointUser(user_attributes=merged) if merged is not None else None
-        updated = attrs.evolve(
-            base,
-            **sent,
-            attributes=_merge(base.attributes, request.attributes),
-            metrics=({**(base.metrics or {}), **request.metrics} if request.metrics is not None
-                     else base.metrics),
-            user=stored_user,
-            endpoint_status=request.endpoint_status or "ACTIVE",
-            effective_date=request.effective_date or iso_now(now),
-        )
+        attributes, metrics = (old.attributes, old.metrics) if old is not None else (None, None)
+        changes: dict[str, Any] = {
+            "attributes": _merge(attributes, request.attributes),
+            "metrics": ({**(metrics or {}), **request.metrics} if request.metrics is not None
+                        else metrics),
+            "user": stored_user,
+            "endpoint_status": request.endpoint_status or "ACTIVE",
+            "effective_date": request.effective_date or stamp,
+        }
+        updated = attrs.evolve(old, **sent, **changes) if old is not None else EndpointResponse(
+            application_id=app_id, id=endpoint_id, cohort_id=str(self._random.randrange(100)),
+            creation_date=stamp, **sent, **changes)
         size = _wire_size(updated, shared)
         if size > MAX_ENDPOINT_BYTES:
             raise StoreError(
@@ -381,6 +381,10 @@ class Store:
                 if other_key != key and other.endpoint_status != "INACTIVE":
                     self._remember(stale, txn, app_id, other_key, other)
                     txn.put(app_id, attrs.evolve(other, endpoint_status="INACTIVE"))
+
+
+def _removed(view: View, app_id: str) -> dict[str, Set[str]]:
+    return {kind: view.removed(app_id, kind) for kind in KINDS.values()}
 
 
 def _oldest_push(sharing: list[EndpointResponse], channel: object) -> EndpointResponse | None:
@@ -416,7 +420,7 @@ def _with_user(ep: EndpointResponse, shared: dict[str, list[str]] | None) -> End
     return attrs.evolve(ep, user=attrs.evolve(ep.user, user_attributes=copied))
 
 
-def _names(request: EndpointRequest) -> set[tuple[str, str]]:
+def _names(request: Settings) -> set[tuple[str, str]]:
     found = {("Attributes", n) for n in request.attributes or {}}
     found |= {("Metrics", n) for n in request.metrics or {}}
     if request.user is not None:
