@@ -148,6 +148,16 @@ class Request:
         return f"Request({self.operation!r}, {self.method} {scrub_url_text(self.path)!r})"
 
 
+class Encoded:
+    """A body its caller has checked and encoded as JSON itself, sent as it is: the CLI's
+    ``import`` sends each line it validated as it read it, without re-encoding it."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
 def segment(name: str, value: object, *, strict: bool) -> str:
     """Check one path parameter and percent-encode it exactly as botocore does (``/``
     included), or raise `ValidationError` naming it before anything is sent."""
@@ -188,6 +198,8 @@ def build_request(
     )
     if op.input is None:
         return Request(op.name, op.method, path)
+    if isinstance(body, Encoded):
+        return Request(op.name, op.method, path, body.data)
     if not isinstance(body, op.input):
         article = "an" if op.input.__name__[0] in "AEIOU" else "a"
         raise ValidationError(

@@ -375,6 +375,25 @@ def test_the_last_line_for_an_endpoint_wins_as_in_a_sequential_run(
         k: [str(line)] for k, line in last.items()}
 
 
+def test_import_sends_what_each_line_says(cli: Cli, emu: Emulator, tmp_path: Path) -> None:
+    as_written = '{"Id": "e1", "Address": "ann@example.com", "Location": {"Latitude": 47}}'
+    with_null = '{"Id": "e2", "Address": "bob@example.com", "OptOut": null}'
+    exported = '{"Id": "e3", "CohortId": "42", "Address": "cy@example.com"}'
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join([as_written, with_null, exported]) + "\n")
+    result = cli("import", APP, str(source))
+    assert result.code == 0, result.err
+    [put] = [r for r in emu.requests if r.method == "PUT"]
+    assert as_written in put.body.decode()  # sent as written: not re-encoded
+    assert json.loads(put.body)["Item"] == [
+        json.loads(as_written),
+        {"Id": "e2", "Address": "bob@example.com"},  # a null is a field left unset
+        {"Id": "e3", "Address": "cy@example.com"},  # what the service sets is left out
+    ]
+    assert_stored(emu, APP, [json.loads(as_written), {"Id": "e2", "Address": "bob@example.com"},
+                             {"Id": "e3", "Address": "cy@example.com"}])
+
+
 def test_lines_of_a_pinpoint_export_job_import_as_they_are(
     cli: Cli, emu: Emulator, tmp_path: Path
 ) -> None:

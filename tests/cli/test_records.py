@@ -74,6 +74,23 @@ def test_jsonl_accepts_lines_of_pinpoint_export_jobs() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "sent_as_read"),
+    [
+        ('{"Id": "e1", "Location": {"Latitude": 47}, "Metrics": {"m": 1}}', True),
+        ('{"Id": "e1", "CohortId": "7"}', False),  # a key the service sets is left out
+        ('{"Id": "e1", "OptOut": null}', False),  # a null field is dropped
+        ('{"Id": "e1", "Location": {"City": null}}', False),
+    ],
+)
+def test_a_json_line_goes_out_as_read_unless_something_must_be_left_out(
+    text: str, sent_as_read: bool
+) -> None:
+    [got] = jsonl_records([(1, text)])
+    assert got.error is None and got.item is not None
+    assert got.wire == (text if sent_as_read else None)
+
+
+@pytest.mark.parametrize(
     ("text", "error"),
     [
         ("{broken", "not JSON"),
@@ -112,6 +129,7 @@ def test_csv_columns_are_json_paths() -> None:
         "User": {"UserId": "u1", "UserAttributes": {"Plan": ["gold"]}},
         "Metrics": {"score": 3.0}, "Demographic": {"Platform": "ios"},
     })
+    assert got.wire is None  # a CSV row is no JSON to send: import encodes the item
 
 
 def test_csv_empty_cells_leave_fields_unset_and_the_separator_is_configurable() -> None:
