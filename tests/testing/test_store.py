@@ -6,10 +6,19 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pinpoint_endpoints import EndpointDemographic, EndpointRequest, EndpointUser
+from pinpoint_endpoints import (
+    ChannelType,
+    EndpointDemographic,
+    EndpointLocation,
+    EndpointRequest,
+    EndpointResponse,
+    EndpointUser,
+)
 from pinpoint_endpoints.testing._backend import Backend
-from pinpoint_endpoints.testing._store import Store, StoreError
+from pinpoint_endpoints.testing._store import Store, StoreError, _size_bound, _wire_size
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -167,6 +176,34 @@ def test_endpoint_size_limit_is_exact_with_the_user_s_shared_attributes(store: S
     assert size() == 15 * 1024
     with pytest.raises(StoreError, match="15361 bytes exceeds"):
         write(exact + 1)
+
+
+# any text: quotes, control characters, non-ASCII, astral and lone surrogates (as JSON
+# escapes arrive)
+_TEXT = st.text(st.characters(exclude_categories=()), max_size=30)
+_LISTS = st.dictionaries(_TEXT, st.lists(_TEXT, max_size=4), max_size=4)
+_NUMBER = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ep=st.builds(
+        EndpointResponse, channel_type=st.none() | st.sampled_from(list(ChannelType)) | _TEXT,
+        address=_TEXT, attributes=st.none() | _LISTS,
+        metrics=st.none() | st.dictionaries(_TEXT, _NUMBER, max_size=4),
+        location=st.none() | st.builds(EndpointLocation, latitude=_NUMBER, city=_TEXT),
+        demographic=st.none() | st.builds(EndpointDemographic, make=_TEXT, locale=_TEXT),
+        user=st.none() | st.builds(EndpointUser, user_id=_TEXT,
+                                   user_attributes=st.none() | _LISTS),
+        id=_TEXT, cohort_id=_TEXT,
+    ),
+    shared=st.none() | _LISTS,
+)
+def test_the_size_check_s_quick_bound_is_never_below_the_exact_size(
+    ep: EndpointResponse, shared: dict[str, list[str]] | None
+) -> None:
+    """Writes skip the exact size when the bound is within the limit: it must never be low."""
+    assert _size_bound(ep, shared) >= _wire_size(ep, shared)
 
 
 def test_propagation_delay_shows_the_old_state_until_it_passes(backend: Backend) -> None:
