@@ -165,7 +165,7 @@ class ServiceError(PinpointError):
         """Whether the service refused our signature's timestamp (our clock is off)."""
         if self.status_code != 403:
             return False
-        return self.code in _SKEW_CODES or bool(_SKEW_TEXT.search(self.message))
+        return self.code in _SKEW_CODES or bool(re.search(_SKEW_TEXT, self.message, re.IGNORECASE))
 
     def __str__(self) -> str:
         name = type(self).__name__
@@ -216,14 +216,13 @@ _THROTTLING_CODES: Final = frozenset(
     {"TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded"}
 )
 _SKEW_CODES: Final = frozenset({"RequestTimeTooSkewed", "RequestExpired", "SignatureExpired"})
-_SKEW_TEXT: Final = re.compile(
-    r"signature expired|signature not yet current|request time too skewed|too skewed",
-    re.IGNORECASE,
-)
-_MESSAGE_IN_TEXT: Final = re.compile(r'"[Mm]essage"\s*:\s*"((?:[^"\\]|\\.)*)')
-_TITLE: Final = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_TAG: Final = re.compile(r"<[^>]+>")
-_SPACE: Final = re.compile(r"\s+")
+# patterns as text, compiled by `re` on first use (an error path), not at import
+_SKEW_TEXT: Final = (r"signature expired|signature not yet current|request time too skewed"
+                      r"|too skewed")
+_MESSAGE_IN_TEXT: Final = r'"[Mm]essage"\s*:\s*"((?:[^"\\]|\\.)*)'
+_TITLE: Final = r"<title[^>]*>(.*?)</title>"
+_TAG: Final = r"<[^>]+>"
+_SPACE: Final = r"\s+"
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -256,7 +255,7 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
 
 
 def _short(text: str) -> str:
-    text = _SPACE.sub(" ", text).strip()
+    text = re.sub(_SPACE, " ", text).strip()
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
 
 
@@ -275,16 +274,16 @@ def _message_and_request_id(status: int, body: bytes) -> tuple[str, str | None]:
             return _short(message), rid
         if text.strip():
             return _short(text), rid
-    found = _MESSAGE_IN_TEXT.search(text)
+    found = re.search(_MESSAGE_IN_TEXT, text)
     if found:
         return _short(found.group(1).replace('\\"', '"')), None
     import html  # only for a body that is not JSON: not worth a cold start's millisecond
 
-    title = _TITLE.search(text)
+    title = re.search(_TITLE, text, re.IGNORECASE | re.DOTALL)
     if title and title.group(1).strip():
         return _short(html.unescape(title.group(1))), None
     if "<" in text and ">" in text:
-        stripped = _short(html.unescape(_TAG.sub(" ", text)))
+        stripped = _short(html.unescape(re.sub(_TAG, " ", text)))
         if stripped:
             return stripped, None
     if text.strip():

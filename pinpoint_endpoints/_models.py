@@ -102,6 +102,25 @@ class _Model:
 
         return _convert.from_wire(data, cls, strict=strict)
 
+    # repr, == and hash as attrs would generate them, written once for every model: generating
+    # them per class was half of what importing the package cost
+
+    def __repr__(self) -> str:
+        shown = ", ".join(  # a field with a repr function (an address, an id) shows redacted
+            f"{f.name}={f.repr(value) if callable(f.repr) else repr(value)}"
+            for f in _fields(self) if f.repr
+            for value in (getattr(self, f.name),)
+        )
+        return f"{type(self).__name__}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _values(self) == _values(other)
+
+    def __hash__(self) -> int:
+        return hash((self.__class__, _values(self)))
+
     def to_dict(self) -> dict[str, Any]:
         """The service's JSON for this model: PascalCase keys, ``None`` fields left out.
 
@@ -116,7 +135,16 @@ class _Model:
         return _convert.to_wire(self)
 
 
-@attrs.frozen(kw_only=True)
+def _fields(model: Any) -> tuple[attrs.Attribute[Any], ...]:
+    fields: tuple[attrs.Attribute[Any], ...] = attrs.fields(type(model))
+    return fields
+
+
+def _values(model: _Model) -> tuple[Any, ...]:
+    return tuple(getattr(model, f.name) for f in _fields(model))
+
+
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class EndpointLocation(_Model):
     """Geographic information about an endpoint."""
 
@@ -128,7 +156,7 @@ class EndpointLocation(_Model):
     country: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class EndpointDemographic(_Model):
     """Demographic information about an endpoint: device, platform, locale and time zone."""
 
@@ -142,7 +170,7 @@ class EndpointDemographic(_Model):
     platform_version: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class EndpointUser(_Model):
     """The user an endpoint belongs to, and that user's custom attributes."""
 
@@ -150,7 +178,7 @@ class EndpointUser(_Model):
     user_attributes: dict[str, list[str]] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class _EndpointFields(_Model):
     channel_type: ChannelType | str | None = None
     address: str | None = attrs.field(default=None, repr=redact_address)
@@ -176,7 +204,7 @@ class _EndpointFields(_Model):
         return EndpointRequest(**{name: getattr(self, name) for name in _REQUEST_FIELDS})
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class EndpointRequest(_EndpointFields):
     """The body of UpdateEndpoint: the settings to create or change.
 
@@ -191,7 +219,7 @@ class EndpointRequest(_EndpointFields):
 _REQUEST_FIELDS: Final = tuple(f.name for f in attrs.fields(EndpointRequest))
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class EndpointResponse(_EndpointFields):
     """An endpoint as GetEndpoint and DeleteEndpoint return it."""
 
@@ -201,7 +229,7 @@ class EndpointResponse(_EndpointFields):
     creation_date: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class MessageBody(_Model):
     """The service's acknowledgement of a request, e.g. ``Message="Accepted"``."""
 
@@ -209,7 +237,7 @@ class MessageBody(_Model):
     message: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class EndpointBatchItem(_EndpointFields):
     """One endpoint of an UpdateEndpointsBatch: an `EndpointRequest`'s fields plus its ``id``.
 
@@ -221,28 +249,28 @@ class EndpointBatchItem(_EndpointFields):
     id: str | None = attrs.field(default=None, repr=redact_text)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class EndpointBatchRequest(_Model):
     """The body of UpdateEndpointsBatch: ``{"Item": [...]}``."""
 
     item: list[EndpointBatchItem] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class EndpointsResponse(_Model):
     """The endpoints of one user, as GetUserEndpoints and DeleteUserEndpoints return them."""
 
     item: list[EndpointResponse] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class UpdateAttributesRequest(_Model):
     """The body of RemoveAttributes: the attribute names to remove (``Blacklist`` on the wire)."""
 
     blacklist: list[str] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class AttributesResource(_Model):
     """What RemoveAttributes answers: the attribute type and the names removed."""
 

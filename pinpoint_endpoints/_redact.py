@@ -25,10 +25,12 @@ SECRET_HEADERS: Final = frozenset(
     {"authorization", "x-amz-security-token", "x-amz-content-sha256", "cookie", "set-cookie"}
 )
 
-_EMAIL: Final = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
-_PHONE: Final = re.compile(r"\+\d[\d\- ().]{6,}\d")
-_SIGNATURE: Final = re.compile(r"(Signature=|Credential=)[^,\s\"']+")
-_ENCODED: Final = re.compile(r"[^/\s\"'?#&=]*%[0-9A-Fa-f]{2}[^/\s\"'?#&=]*")
+# patterns as text: `re` compiles each on first use and keeps it (compiling them all at import
+# would cost every cold start a millisecond, for messages most processes never write)
+_EMAIL: Final = r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})"
+_PHONE: Final = r"\+\d[\d\- ().]{6,}\d"
+_SIGNATURE: Final = r"(Signature=|Credential=)[^,\s\"']+"
+_ENCODED: Final = r"[^/\s\"'?#&=]*%[0-9A-Fa-f]{2}[^/\s\"'?#&=]*"
 
 
 def mask(address: str) -> str:
@@ -50,9 +52,9 @@ def redact_address(value: object) -> str:
 
 def scrub(text: str) -> str:
     """Mask every email, phone number and signature found in free text (log lines, messages)."""
-    text = _SIGNATURE.sub(lambda m: m.group(1) + "***", text)
-    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
-    return _PHONE.sub(lambda m: mask(m.group(0)), text)
+    text = re.sub(_SIGNATURE, lambda m: m.group(1) + "***", text)
+    text = re.sub(_EMAIL, lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+    return re.sub(_PHONE, lambda m: mask(m.group(0)), text)
 
 
 def redact_text(value: object) -> str:
@@ -73,7 +75,7 @@ def scrub_url_text(text: str) -> str:
         masked = scrub(plain)
         return raw if masked == plain else masked
 
-    return _ENCODED.sub(one, scrub(text))
+    return re.sub(_ENCODED, one, scrub(text))
 
 
 # -- third-party loggers ------------------------------------------------------------------------

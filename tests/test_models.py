@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
+import pickle
 import types
 import typing
 from pathlib import Path
@@ -186,6 +188,21 @@ def test_reprs_mask_addresses() -> None:
     assert "+12065550100" not in repr(pe.EndpointRequest(address="+12065550100"))
     shown = repr(pe.EndpointResponse(address="ann.lee@example.com", id="e1"))
     assert "ann.lee@example.com" not in shown and "example.com" in shown and "e1" in shown
+
+
+def test_models_compare_hash_copy_and_pickle_by_value() -> None:
+    a = pe.EndpointLocation(city="Seattle", latitude=47.6)
+    assert a == pe.EndpointLocation(latitude=47.6, city="Seattle")
+    assert a != pe.EndpointLocation(city="Tacoma") and a != "Seattle"
+    assert pe.EndpointRequest() != pe.EndpointBatchItem()  # another model, even when empty
+    assert len({a, pe.EndpointLocation(city="Seattle", latitude=47.6)}) == 1
+    with pytest.raises(TypeError, match="unhashable"):  # as a dict field is
+        hash(pe.EndpointRequest(attributes={"a": ["b"]}))
+    ep = pe.EndpointResponse(id="e1", location=a, attributes={"a": ["b"]},
+                             user=pe.EndpointUser(user_id="u"))
+    assert pickle.loads(pickle.dumps(ep)) == ep == copy.deepcopy(ep)
+    assert repr(a) == ("EndpointLocation(latitude=47.6, longitude=None, postal_code=None, "
+                       "city='Seattle', region=None, country=None)")
 
 
 def test_response_to_request_keeps_the_settings_only() -> None:
