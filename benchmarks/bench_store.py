@@ -50,10 +50,12 @@ def store_rows(quick: bool = False) -> list[list[str]]:
         empty.append(upserts_per_second(Store(seed=1), 0, count))
         full.append(upserts_per_second(big, STORED + r * count, count))
     at_0, at_full = statistics.median(empty), statistics.median(full)
+    # the median of each round's ratio: a slow spell of a shared machine hits both of a round
+    paired = statistics.median(f / e for f, e in zip(full, empty, strict=True))
     return [
         row("store upserts in process, 0 endpoints stored (upserts/s)", at_0, None, ".0f"),
         row(f"store upserts in process, {STORED:,} stored, vs 0 stored (upserts/s)",
-            at_full, at_0, ".0f", "≥ 0.80", 0.8, higher_is_better=True),
+            at_full, at_0, ".0f", "≥ 0.80", 0.8, higher_is_better=True, ratio=paired),
     ]
 
 
