@@ -106,12 +106,12 @@ class _Model:
     # them per class was half of what importing the package cost
 
     def __repr__(self) -> str:
-        shown = ", ".join(  # a field with a repr function (an address, an id) shows redacted
-            f"{f.name}={f.repr(value) if callable(f.repr) else repr(value)}"
-            for f in _fields(self) if f.repr
-            for value in (getattr(self, f.name),)
-        )
-        return f"{type(self).__name__}({shown})"
+        shown = []
+        for f in _fields(self):
+            if f.repr:  # a field with a repr function (an address, an id) shows redacted
+                value = getattr(self, f.name)
+                shown.append(f"{f.name}={f.repr(value) if callable(f.repr) else repr(value)}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:

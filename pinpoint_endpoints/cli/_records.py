@@ -169,10 +169,10 @@ def jsonl_records(lines: Iterable[Line]) -> Iterator[Record]:
         except ValueError as exc:
             yield Record(number, text, error=f"not JSON: {exc}")
             continue
-        yield _record(number, text, data, text)
+        yield _record(number, text, data, json_line=True)
 
 
-def _record(number: int, text: str, data: Any, as_read: str | None = None) -> Record:
+def _record(number: int, text: str, data: Any, *, json_line: bool = False) -> Record:
     if not isinstance(data, dict):
         return Record(number, text, error="expected a JSON object")
     endpoint_id = data.get("Id")
@@ -184,9 +184,8 @@ def _record(number: int, text: str, data: Any, as_read: str | None = None) -> Re
         item = pe.EndpointBatchItem.from_dict(writable, strict=True)
     except pe.ValidationError as exc:
         return Record(number, text, endpoint_id, error=str(exc))
-    if writable is not data or as_read is None or "null" in as_read:
-        as_read = None
-    return Record(number, text, endpoint_id, item, wire=as_read)
+    as_read = json_line and writable is data and "null" not in text
+    return Record(number, text, endpoint_id, item, wire=text if as_read else None)
 
 
 def csv_header(text: str) -> list[str]:
